@@ -1,0 +1,1 @@
+"""CreatorAudit: a GraphQL API for public Instagram and TikTok engagement."""

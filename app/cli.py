@@ -1,0 +1,182 @@
+"""The `creatoraudit` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from tortoise import Tortoise
+
+from app import db
+from app.logs import configure_logging
+from app.models import Scope
+from app.settings import Settings
+
+
+async def _with_orm(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
+    await Tortoise.init(config=db.tortoise_config(settings))
+    try:
+        return await work()
+    finally:
+        await Tortoise.close_connections()
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    """Apply pending migrations."""
+    asyncio.run(db.migrate(settings))
+    print(f"migrations applied to {db.describe(settings)}")
+    return 0
+
+
+def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
+    """Write a migration for model changes (developers only)."""
+    asyncio.run(db.makemigrations(settings, args.name))
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the API with uvicorn."""
+    import uvicorn
+
+    from app.main import create_app
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    return 0
+
+
+def cmd_org_create(settings: Settings, args: argparse.Namespace) -> int:
+    """Create an organization and print its id."""
+    from app.services import organizations
+
+    async def work() -> int:
+        org = await organizations.create_organization(args.name)
+        print(f"organization {org.id} {org.name!r} created")
+        return 0
+
+    return asyncio.run(_with_orm(settings, work))
+
+
+def cmd_key_create(settings: Settings, args: argparse.Namespace) -> int:
+    """Create an API key and print it (the only time it is shown)."""
+    from app import models
+    from app.services.api_keys import create_api_key
+
+    async def work() -> int:
+        if not await models.Organization.filter(id=args.org).exists():
+            print(f"error: no organization {args.org}", file=sys.stderr)
+            return 2
+        issued = await create_api_key(args.org, args.name, Scope[args.scope])
+        print(f"key {issued.api_key.id} ({args.scope}) for organization {args.org}:")
+        print(issued.secret)
+        return 0
+
+    return asyncio.run(_with_orm(settings, work))
+
+
+def cmd_key_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    """Revoke an API key by its numeric id."""
+    from app import models
+    from app.services.api_keys import revoke_api_key
+
+    async def work() -> int:
+        key = await models.ApiKey.filter(id=args.key_id).first()
+        if key is None:
+            print(f"error: no API key {args.key_id}", file=sys.stderr)
+            return 2
+        await revoke_api_key(key)
+        print(f"key {key.id} revoked")
+        return 0
+
+    return asyncio.run(_with_orm(settings, work))
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    """Migrate, seed the demo organization, print a key and serve."""
+    from app.services import demo
+
+    asyncio.run(db.migrate(settings))
+
+    async def work() -> int:
+        secret = await demo.seed_demo()
+        host = args.host or settings.host
+        port = args.port or settings.port
+        print("CreatorAudit demo is ready.")
+        print(f"  GraphiQL: http://{host}:{port}/graphql")
+        print(f"  API key:  {secret}")
+        print('  Header:   {"Authorization": "Bearer ' + secret + '"}')
+        return 0
+
+    asyncio.run(_with_orm(settings, work))
+    return cmd_serve(settings, args)
+
+
+def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
+    """Print or write the GraphQL SDL."""
+    from app.graphql.schema import schema
+
+    text = schema.as_str() + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="creatoraudit", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+
+    demo_parser = sub.add_parser("demo", help="run the API on the embedded default with demo data")
+    demo_parser.add_argument("--host")
+    demo_parser.add_argument("--port", type=int)
+    demo_parser.set_defaults(func=cmd_demo)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    make = sub.add_parser("makemigrations", help="write a migration for model changes")
+    make.add_argument("--name")
+    make.set_defaults(func=cmd_makemigrations)
+
+    org = sub.add_parser("org", help="organizations").add_subparsers(dest="action", required=True)
+    org_create = org.add_parser("create", help="create an organization")
+    org_create.add_argument("name")
+    org_create.set_defaults(func=cmd_org_create)
+
+    key = sub.add_parser("key", help="API keys").add_subparsers(dest="action", required=True)
+    key_create = key.add_parser("create", help="create an API key and print it once")
+    key_create.add_argument("--org", type=int, required=True, help="organization id")
+    key_create.add_argument("--name", default="cli")
+    key_create.add_argument("--scope", choices=[s.name for s in Scope], default="READ")
+    key_create.set_defaults(func=cmd_key_create)
+    key_revoke = key.add_parser("revoke", help="revoke an API key")
+    key_revoke.add_argument("key_id", type=int)
+    key_revoke.set_defaults(func=cmd_key_revoke)
+
+    export = sub.add_parser("export-schema", help="print the GraphQL SDL")
+    export.add_argument("--output", "-o")
+    export.set_defaults(func=cmd_export_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `creatoraudit` console script."""
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    code: int = args.func(settings, args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

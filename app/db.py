@@ -1,0 +1,64 @@
+"""Tortoise ORM configuration and the migration runner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate as run_migrations
+
+from app.settings import Settings
+
+MODELS_MODULE = "app.models"
+MIGRATIONS_MODULE = "app.migrations"
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    """Build the Tortoise config dict for the configured database."""
+    return {
+        "connections": {"default": settings.database_url},
+        "apps": {
+            "models": {
+                "models": [MODELS_MODULE],
+                "migrations": MIGRATIONS_MODULE,
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply every pending migration, then close the connections it opened."""
+    try:
+        await run_migrations(config=tortoise_config(settings))
+    finally:
+        await Tortoise.close_connections()
+
+
+def describe(settings: Settings) -> str:
+    """The database URL without its password, for messages."""
+    url = settings.database_url
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        credentials, _, host = rest.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}{sep}{user}:***@{host}"
+    return url
+
+
+async def makemigrations(settings: Settings, name: str | None) -> None:
+    """Write a migration for model changes (developer tool)."""
+    from tortoise.cli import cli as tortoise_cli
+
+    context = tortoise_cli.CLIContext(config=f"{__name__}.TORTOISE_ORM", config_file=None)
+    await tortoise_cli.makemigrations(context, (), False, name)
+
+
+def __getattr__(name: str) -> Any:
+    # `tortoise` CLI reads `app.db.TORTOISE_ORM`; built on demand so importing this module
+    # never reads the environment.
+    if name == "TORTOISE_ORM":
+        return tortoise_config(Settings())
+    raise AttributeError(name)

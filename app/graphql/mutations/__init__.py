@@ -1,0 +1,1 @@
+"""Root mutation fields, one module per area, composed in `app.graphql.schema`."""

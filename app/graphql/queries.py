@@ -1,0 +1,369 @@
+"""The root Query: viewer, nodes, connections and URL resolution."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+
+from app import models
+from app.graphql.context import Info
+from app.graphql.errors import BadUserInput
+from app.graphql.ids import decode_id_of
+from app.graphql.loaders import VideoFilters, filter_videos
+from app.graphql.nodes import resolve_node
+from app.graphql.pagination import binding_of, build_connection, fetch_page, page_args
+from app.graphql.types.account import Account
+from app.graphql.types.common import Availability, Connection, Node, Platform
+from app.graphql.types.creator import Creator
+from app.graphql.types.ordering import (
+    ACCOUNT_SORT_KEYS,
+    ACCOUNT_VIDEO_SORT_KEYS,
+    CREATOR_SORT_KEYS,
+    DEFAULT_ACCOUNT_ORDER,
+    DEFAULT_CREATOR_ORDER,
+    DEFAULT_VIDEO_ORDER,
+    INDIVIDUAL_VIDEO_SORT_KEYS,
+    AccountOrder,
+    CreatorOrder,
+    VideoOrder,
+)
+from app.graphql.types.organization import ApiKey, Organization, Viewer
+from app.graphql.types.resolved_url import ResolvedUrl, resolve_url
+from app.graphql.types.video import AccountVideo, IndividualVideo
+
+MAX_NODES = 200
+MAX_QUERY_LENGTH = 200
+
+First = Annotated[int | None, strawberry.argument(description="Page size, 1–200 (default 50).")]
+After = Annotated[str | None, strawberry.argument(description="Cursor from a previous page.")]
+PlatformArg = Annotated[
+    Platform | None, strawberry.argument(description="Only items on this platform.")
+]
+TextArg = Annotated[
+    str | None,
+    strawberry.argument(description="Case-insensitive text to look for (handle, name, caption)."),
+]
+AvailabilityArg = Annotated[
+    Availability | None, strawberry.argument(description="Only items in this state.")
+]
+
+
+def _text(query: str | None) -> str | None:
+    if query is None:
+        return None
+    text = query.strip()
+    if len(text) > MAX_QUERY_LENGTH:
+        raise BadUserInput(f"`query` is limited to {MAX_QUERY_LENGTH} characters", field="query")
+    return text or None
+
+
+def _filter_id(global_id: str | None, type_name: str, field: str) -> int | None:
+    if global_id is None:
+        return None
+    pk = decode_id_of(global_id, type_name)
+    if pk is None:
+        raise BadUserInput(f"`{field}` is not a {type_name} id", field=field)
+    return pk
+
+
+def _video_query(
+    info: Info,
+    base: QuerySet[models.Video],
+    *,
+    platform: Platform | None,
+    query: str | None,
+    account_id: str | None,
+    creator_id: str | None,
+    filters: VideoFilters,
+) -> QuerySet[models.Video]:
+    tenant = info.context.tenant
+    qs = filter_videos(base, filters)
+    if platform is not None:
+        qs = qs.filter(platform=platform)
+    if (text := _text(query)) is not None:
+        qs = qs.filter(
+            Q(caption__icontains=text)
+            | Q(author_handle__icontains=text)
+            | Q(shortcode=text)
+            | Q(platform_video_id=text)
+        )
+    if (account_pk := _filter_id(account_id, "Account", "accountId")) is not None:
+        qs = qs.filter(account_id=account_pk)
+    if (creator_pk := _filter_id(creator_id, "Creator", "creatorId")) is not None:
+        members = tenant.memberships().filter(creator_id=creator_pk).values("account_id")
+        qs = qs.filter(account_id__in=Subquery(members))
+    return qs
+
+
+@strawberry.type(description="Read operations. Every result is confined to the key's organization.")
+class Query:
+    """The root query type."""
+
+    @strawberry.field(description="Who is calling: the organization and the API key in use.")
+    def viewer(self, info: Info) -> Viewer:
+        ctx = info.context
+        return Viewer(
+            organization=Organization.from_row(ctx.organization),
+            api_key=ApiKey.from_row(ctx.api_key),
+        )
+
+    @strawberry.field(
+        description="The object with this global id; null when it does not exist or belongs to "
+        "another organization."
+    )
+    async def node(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Global id.")]
+    ) -> Node | None:
+        return await resolve_node(info, id)
+
+    @strawberry.field(
+        description="The objects with these global ids (1–200), in order; null for each id "
+        "that does not exist or belongs to another organization."
+    )
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global ids.")],
+    ) -> list[Node | None]:
+        if not 1 <= len(ids) <= MAX_NODES:
+            raise BadUserInput(f"`ids` must hold 1 to {MAX_NODES} ids", field="ids")
+        return list(await asyncio.gather(*(resolve_node(info, gid) for gid in ids)))
+
+    @strawberry.field(description="Tracked accounts.")
+    async def accounts(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        platform: PlatformArg = None,
+        query: TextArg = None,
+        is_verified: Annotated[
+            bool | None, strawberry.argument(description="Only (un)verified accounts.")
+        ] = None,
+        creator_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only members of this creator.")
+        ] = None,
+        availability: AvailabilityArg = None,
+        order_by: Annotated[
+            AccountOrder | None,
+            strawberry.argument(description="Sort order; most recently added first by default."),
+        ] = None,
+    ) -> Connection[Account]:
+        ctx = info.context
+        order = order_by or DEFAULT_ACCOUNT_ORDER
+        text = _text(query)
+        creator_pk = _filter_id(creator_id, "Creator", "creatorId")
+        args = page_args(
+            first,
+            after,
+            binding=binding_of(
+                "accounts",
+                platform=platform,
+                query=text,
+                verified=is_verified,
+                creator=creator_pk,
+                availability=availability,
+                order=order,
+            ),
+            key=ACCOUNT_SORT_KEYS[order.field],
+            direction=order.direction,
+        )
+        qs = ctx.tenant.accounts()
+        if platform is not None:
+            qs = qs.filter(platform=platform)
+        if text is not None:
+            qs = qs.filter(Q(handle__icontains=text) | Q(display_name__icontains=text))
+        if is_verified is not None:
+            qs = qs.filter(is_verified=is_verified)
+        if availability is not None:
+            qs = qs.filter(availability=availability)
+        if creator_pk is not None:
+            members = ctx.tenant.memberships().filter(creator_id=creator_pk).values("account_id")
+            qs = qs.filter(id__in=Subquery(members))
+        rows, has_next = await fetch_page(qs, args)
+        ctx.loaders.prime_accounts(rows)
+        return build_connection(rows, has_next, args, Account.from_row, qs.count)
+
+    @strawberry.field(description="Videos discovered from tracked accounts' feeds.")
+    async def account_videos(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        platform: PlatformArg = None,
+        query: TextArg = None,
+        account_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this account's videos.")
+        ] = None,
+        creator_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only videos of this creator's accounts."),
+        ] = None,
+        published_after: Annotated[
+            datetime | None, strawberry.argument(description="Published at or after this time.")
+        ] = None,
+        published_before: Annotated[
+            datetime | None, strawberry.argument(description="Published before this time.")
+        ] = None,
+        availability: AvailabilityArg = None,
+        order_by: Annotated[
+            VideoOrder | None,
+            strawberry.argument(description="Sort order; newest published first by default."),
+        ] = None,
+    ) -> Connection[AccountVideo]:
+        ctx = info.context
+        order = order_by or DEFAULT_VIDEO_ORDER
+        filters = VideoFilters(published_after, published_before, availability)
+        qs = _video_query(
+            info,
+            ctx.tenant.account_videos(),
+            platform=platform,
+            query=query,
+            account_id=account_id,
+            creator_id=creator_id,
+            filters=filters,
+        )
+        args = page_args(
+            first,
+            after,
+            binding=binding_of(
+                "accountVideos",
+                platform=platform,
+                query=_text(query),
+                account=account_id,
+                creator=creator_id,
+                f=filters,
+                order=order,
+            ),
+            key=ACCOUNT_VIDEO_SORT_KEYS[order.field],
+            direction=order.direction,
+        )
+        rows, has_next = await fetch_page(qs, args)
+        ctx.loaders.prime_videos(rows)
+        return build_connection(rows, has_next, args, AccountVideo.from_row, qs.count)
+
+    @strawberry.field(description="Videos added by hand (by URL, shortcode or id).")
+    async def individual_videos(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        platform: PlatformArg = None,
+        query: TextArg = None,
+        account_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only videos whose author is this tracked account."),
+        ] = None,
+        creator_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only videos authored by this creator's accounts."),
+        ] = None,
+        published_after: Annotated[
+            datetime | None, strawberry.argument(description="Published at or after this time.")
+        ] = None,
+        published_before: Annotated[
+            datetime | None, strawberry.argument(description="Published before this time.")
+        ] = None,
+        availability: AvailabilityArg = None,
+        order_by: Annotated[
+            VideoOrder | None,
+            strawberry.argument(description="Sort order; newest published first by default."),
+        ] = None,
+    ) -> Connection[IndividualVideo]:
+        ctx = info.context
+        order = order_by or DEFAULT_VIDEO_ORDER
+        filters = VideoFilters(published_after, published_before, availability)
+        qs = _video_query(
+            info,
+            ctx.tenant.individual_videos(),
+            platform=platform,
+            query=query,
+            account_id=account_id,
+            creator_id=creator_id,
+            filters=filters,
+        )
+        args = page_args(
+            first,
+            after,
+            binding=binding_of(
+                "individualVideos",
+                platform=platform,
+                query=_text(query),
+                account=account_id,
+                creator=creator_id,
+                f=filters,
+                order=order,
+            ),
+            key=INDIVIDUAL_VIDEO_SORT_KEYS[order.field],
+            direction=order.direction,
+        )
+        rows, has_next = await fetch_page(qs, args)
+        ctx.loaders.prime_videos(rows)
+        return build_connection(rows, has_next, args, IndividualVideo.from_row, qs.count)
+
+    @strawberry.field(description="Creators (groups of accounts).")
+    async def creators(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        platform: Annotated[
+            Platform | None,
+            strawberry.argument(description="Only creators with an account on this platform."),
+        ] = None,
+        query: Annotated[
+            str | None, strawberry.argument(description="Case-insensitive text in the name.")
+        ] = None,
+        account_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only creators this account belongs to."),
+        ] = None,
+        order_by: Annotated[
+            CreatorOrder | None,
+            strawberry.argument(description="Sort order; most recently added first by default."),
+        ] = None,
+    ) -> Connection[Creator]:
+        ctx = info.context
+        order = order_by or DEFAULT_CREATOR_ORDER
+        text = _text(query)
+        account_pk = _filter_id(account_id, "Account", "accountId")
+        args = page_args(
+            first,
+            after,
+            binding=binding_of(
+                "creators", platform=platform, query=text, account=account_pk, order=order
+            ),
+            key=CREATOR_SORT_KEYS[order.field],
+            direction=order.direction,
+        )
+        qs = ctx.tenant.creators()
+        if text is not None:
+            qs = qs.filter(name__icontains=text)
+        if account_pk is not None:
+            members = ctx.tenant.memberships().filter(account_id=account_pk).values("creator_id")
+            qs = qs.filter(id__in=Subquery(members))
+        if platform is not None:
+            members = (
+                ctx.tenant.memberships()
+                .filter(account__platform=platform)
+                .values("creator_id")
+            )
+            qs = qs.filter(id__in=Subquery(members))
+        rows, has_next = await fetch_page(qs, args)
+        ctx.loaders.prime_creators(rows)
+        return build_connection(rows, has_next, args, Creator.from_row, qs.count)
+
+    @strawberry.field(
+        description="Parse any Instagram or TikTok post or profile URL: platform, kind, "
+        "canonical URL, ids, handle and the publish time derivable from the id. Malformed or "
+        "foreign URLs are a BAD_USER_INPUT error."
+    )
+    def resolve_url(
+        self, url: Annotated[str, strawberry.argument(description="The URL to parse.")]
+    ) -> ResolvedUrl:
+        return resolve_url(url)

@@ -1,0 +1,44 @@
+"""The GraphQL schema: the root types composed from their areas. `schema` is the one global."""
+
+from __future__ import annotations
+
+from graphql import GraphQLError
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types.execution import ExecutionContext
+
+from app.graphql.mutations.accounts import AccountMutations
+from app.graphql.mutations.api_keys import ApiKeyMutations
+from app.graphql.mutations.creators import CreatorMutations
+from app.graphql.mutations.videos import VideoMutations
+from app.graphql.queries import Query
+from app.graphql.types.account import Account
+from app.graphql.types.creator import Creator
+from app.graphql.types.organization import ApiKey, Organization
+from app.graphql.types.scalars import SCALAR_MAP
+from app.graphql.types.video import AccountVideo, IndividualVideo
+
+
+@strawberry.type(description="Write operations (scope WRITE, API keys ADMIN).")
+class Mutation(AccountMutations, VideoMutations, CreatorMutations, ApiKeyMutations):
+    """The root mutation type."""
+
+
+class Schema(strawberry.Schema):
+    """Strawberry schema whose errors are logged by the HTTP layer, with the request id."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None
+
+
+schema = Schema(
+    query=Query,
+    mutation=Mutation,
+    types=[Account, AccountVideo, IndividualVideo, Creator, Organization, ApiKey],
+    extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+    config=StrawberryConfig(scalar_map=SCALAR_MAP),
+)

@@ -1,0 +1,1 @@
+"""GraphQL object types, one module per type, each mapping ORM rows explicitly."""

@@ -1,0 +1,74 @@
+"""The ASGI application: routes, middleware and the lifespan that owns app-wide resources."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from tortoise.connection import get_connection
+from tortoise.contrib.starlette import RegisterTortoise
+
+from app.db import tortoise_config
+from app.graphql.graphiql import STATIC_DIR, STATIC_MOUNT
+from app.graphql.http import graphql_endpoint
+from app.middleware import RequestContextMiddleware
+from app.settings import Settings
+
+
+async def healthz(request: Request) -> Response:
+    """The process is up."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """The database (and Redis, when configured) answer."""
+    checks: dict[str, str] = {}
+    try:
+        await get_connection("default").execute_query("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means not ready
+        checks["database"] = f"error: {type(exc).__name__}"
+    redis = getattr(request.app.state, "redis", None)
+    if redis is not None:
+        try:
+            await redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Build the application for `settings`."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with RegisterTortoise(app, config=tortoise_config(settings)):
+            yield
+
+    app = Starlette(
+        routes=[
+            Route(
+                "/graphql",
+                graphql_endpoint,
+                methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            ),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Mount(STATIC_MOUNT, StaticFiles(directory=STATIC_DIR), name="graphiql-static"),
+        ],
+        middleware=[Middleware(RequestContextMiddleware)],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

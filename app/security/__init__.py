@@ -1,0 +1,1 @@
+"""Secrets at rest: encryption of tokens and short-lived secrets."""

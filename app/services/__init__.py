@@ -1,0 +1,1 @@
+"""Domain operations shared by the GraphQL layer, the CLI and the worker."""

@@ -1,0 +1,124 @@
+"""Tracking and untracking accounts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from app import models
+from app.identifiers import IdentifierError, Platform, parse_profile_ref
+from app.services.outcomes import Outcome
+from app.services.tenancy import Tenant
+
+MIN_INTERVAL_HOURS = 1
+MAX_INTERVAL_HOURS = 168
+
+
+def check_interval(hours: int | None, field: str = "scrapeIntervalHours") -> Outcome[int]:
+    """Validate a refresh interval (1–168 hours)."""
+    if hours is None:
+        return Outcome(value=None)
+    if not MIN_INTERVAL_HOURS <= hours <= MAX_INTERVAL_HOURS:
+        return Outcome.fail(
+            "OUT_OF_RANGE",
+            f"scrapeIntervalHours must be between {MIN_INTERVAL_HOURS} and "
+            f"{MAX_INTERVAL_HOURS}, got {hours}",
+            field,
+        )
+    return Outcome(value=hours)
+
+
+async def track_account(
+    tenant: Tenant,
+    *,
+    platform: Platform | None,
+    handle: str | None,
+    url: str | None,
+    scrape_interval_hours: int | None = None,
+) -> Outcome[models.Account]:
+    """Create the account, or return the existing one for the same platform and handle.
+
+    A new account is due for refresh at once (`next_scrape_at` = now); the refresh pipeline
+    picks it up from there, and `lastScrapeTime` stays null until that refresh completes.
+    """
+    try:
+        platform, normalized = parse_profile_ref(platform=platform, handle=handle, url=url)
+    except IdentifierError as exc:
+        return Outcome.fail(exc.code, exc.message, exc.field or "handle")
+    interval = check_interval(scrape_interval_hours)
+    if interval.problems:
+        return Outcome(problems=interval.problems)
+    existing = await tenant.accounts().filter(platform=platform, handle=normalized).first()
+    if existing is not None:
+        return Outcome(value=existing, created=False)
+    try:
+        account = await models.Account.create(
+            organization_id=tenant.organization_id,
+            platform=platform,
+            handle=normalized,
+            scrape_interval_hours=interval.value or 24,
+            next_scrape_at=datetime.now(UTC),
+        )
+    except IntegrityError:
+        # A concurrent request created it first: idempotent on (platform, handle).
+        account = await tenant.accounts().get(platform=platform, handle=normalized)
+        return Outcome(value=account, created=False)
+    await _adopt_existing_videos(tenant, account)
+    return Outcome(value=account, created=True)
+
+
+async def _adopt_existing_videos(tenant: Tenant, account: models.Account) -> None:
+    # Individual videos by this author become the account's videos too (SPEC §10 rule).
+    await tenant.videos().filter(
+        platform=account.platform, author_handle=account.handle, account_id__isnull=True
+    ).update(account_id=account.id, discovered_at=datetime.now(UTC))
+
+
+async def update_account(
+    tenant: Tenant, account_id: int, *, scrape_interval_hours: int | None
+) -> Outcome[models.Account]:
+    """Change an account's settings."""
+    account = await tenant.accounts().filter(id=account_id).first()
+    if account is None:
+        return Outcome.fail("NOT_FOUND", "No such account", "id")
+    interval = check_interval(scrape_interval_hours)
+    if interval.problems:
+        return Outcome(problems=interval.problems)
+    if interval.value is not None:
+        account.scrape_interval_hours = interval.value
+        if account.last_scrape_at is not None:
+            account.next_scrape_at = account.last_scrape_at + timedelta(hours=interval.value)
+        await account.save(update_fields=["scrape_interval_hours", "next_scrape_at"])
+    return Outcome(value=account)
+
+
+async def untrack_account(tenant: Tenant, account_id: int) -> Outcome[int]:
+    """Stop tracking an account: delete it, its history and its feed-only videos.
+
+    Videos also added by hand stay, as individual videos with their history.
+    """
+    account = await tenant.accounts().filter(id=account_id).first()
+    if account is None:
+        return Outcome.fail("NOT_FOUND", "No such account", "id")
+    async with in_transaction():
+        feed_only = tenant.videos().filter(account_id=account.id, is_individual=False)
+        doomed = await feed_only.values_list("id", flat=True)
+        await forget_scopes(models.ScopeKind.VIDEO, list(doomed))
+        await forget_scopes(models.ScopeKind.ACCOUNT, [account.id])
+        await models.Video.filter(id__in=list(doomed)).delete()
+        await tenant.videos().filter(account_id=account.id).update(
+            account_id=None, discovered_at=None
+        )
+        await account.delete()
+    return Outcome(value=account_id)
+
+
+async def forget_scopes(kind: models.ScopeKind, ids: list[int]) -> None:
+    """Delete the derived metric rows of the given scopes."""
+    if not ids:
+        return
+    await models.MetricDay.filter(scope_kind=kind, scope_id__in=ids).delete()
+    await models.MetricScope.filter(scope_kind=kind, scope_id__in=ids).delete()
+

@@ -1,0 +1,123 @@
+"""Adding, updating and removing individual videos."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from app import models
+from app.identifiers import IdentifierError, Platform, parse_video_ref, pk_to_shortcode
+from app.services.accounts import check_interval, forget_scopes
+from app.services.outcomes import Outcome
+from app.services.tenancy import Tenant
+
+
+async def add_video(
+    tenant: Tenant,
+    *,
+    url: str | None,
+    shortcode: str | None,
+    video_id: str | None,
+    platform: Platform | None,
+    scrape_interval_hours: int | None = None,
+) -> Outcome[models.Video]:
+    """Add a post by URL, shortcode or numeric id; idempotent on the post.
+
+    Adding a post the organization already has (as an account video or an individual video)
+    gives it the individual role and returns it; nothing is duplicated.
+    """
+    try:
+        ref = parse_video_ref(url=url, shortcode=shortcode, video_id=video_id, platform=platform)
+    except IdentifierError as exc:
+        return Outcome.fail(exc.code, exc.message, _field(exc.field))
+    if ref.requires_resolution or ref.media_id is None:
+        return Outcome.fail(
+            "SHORT_LINK_UNSUPPORTED",
+            "Short links must be opened first: pass the full post URL it redirects to",
+            "url",
+        )
+    interval = check_interval(scrape_interval_hours)
+    if interval.problems:
+        return Outcome(problems=interval.problems)
+    now = datetime.now(UTC)
+    existing = await tenant.videos().filter(
+        platform=ref.platform, platform_video_id=ref.media_id
+    ).first()
+    if existing is not None:
+        if existing.is_individual:
+            return Outcome(value=existing, created=False)
+        existing.is_individual = True
+        existing.individual_added_at = now
+        existing.scrape_interval_hours = interval.value or existing.scrape_interval_hours
+        await existing.save(
+            update_fields=["is_individual", "individual_added_at", "scrape_interval_hours"]
+        )
+        return Outcome(value=existing, created=True)
+    author = None
+    if ref.handle:
+        author = await tenant.accounts().filter(platform=ref.platform, handle=ref.handle).first()
+    try:
+        video = await models.Video.create(
+            organization_id=tenant.organization_id,
+            platform=ref.platform,
+            platform_video_id=ref.media_id,
+            shortcode=ref.shortcode,
+            url=ref.canonical_url or canonical_post_url(ref.platform, ref.media_id, ref.handle),
+            author_handle=ref.handle,
+            account_id=author.id if author else None,
+            discovered_at=now if author else None,
+            is_individual=True,
+            individual_added_at=now,
+            scrape_interval_hours=interval.value or 24,
+            next_scrape_at=now,
+        )
+    except IntegrityError:
+        video = await tenant.videos().get(platform=ref.platform, platform_video_id=ref.media_id)
+        return Outcome(value=video, created=False)
+    return Outcome(value=video, created=True)
+
+
+def canonical_post_url(platform: Platform, media_id: str, handle: str | None) -> str:
+    """The canonical public URL of a post from its numeric id."""
+    if platform is Platform.INSTAGRAM:
+        return f"https://www.instagram.com/p/{pk_to_shortcode(int(media_id))}/"
+    return f"https://www.tiktok.com/@{handle or ''}/video/{media_id}"
+
+
+def _field(field: str | None) -> str:
+    # The GraphQL argument for the numeric id is `id`.
+    return "id" if field == "video_id" else field or "url"
+
+
+async def update_video(
+    tenant: Tenant, video_id: int, *, scrape_interval_hours: int | None
+) -> Outcome[models.Video]:
+    """Change an individual video's refresh interval."""
+    video = await tenant.individual_videos().filter(id=video_id).first()
+    if video is None:
+        return Outcome.fail("NOT_FOUND", "No such individual video", "id")
+    interval = check_interval(scrape_interval_hours)
+    if interval.problems:
+        return Outcome(problems=interval.problems)
+    if interval.value is not None:
+        video.scrape_interval_hours = interval.value
+        await video.save(update_fields=["scrape_interval_hours"])
+    return Outcome(value=video)
+
+
+async def remove_video(tenant: Tenant, video_id: int) -> Outcome[int]:
+    """Remove a post's individual role; the row goes when no tracked account holds it."""
+    video = await tenant.individual_videos().filter(id=video_id).first()
+    if video is None:
+        return Outcome.fail("NOT_FOUND", "No such individual video", "id")
+    async with in_transaction():
+        if video.account_id is not None:
+            video.is_individual = False
+            video.individual_added_at = None
+            await video.save(update_fields=["is_individual", "individual_added_at"])
+        else:
+            await forget_scopes(models.ScopeKind.VIDEO, [video.id])
+            await video.delete()
+    return Outcome(value=video_id)

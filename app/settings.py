@@ -1,0 +1,70 @@
+"""The one settings object, read from CREATORAUDIT_* environment variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_DEV_SECRET = "dev-only-insecure-secret-change-me"
+
+
+class InstagramSettings(BaseModel):
+    """Instagram Graph API (Business Discovery) endpoint and credentials."""
+
+    base_url: str = "http://127.0.0.1:9000/instagram"
+    api_version: str = "v25.0"
+    ig_user_id: str = "17841405309211844"
+    access_token: SecretStr = SecretStr("simulator-token")
+
+
+class TikTokSettings(BaseModel):
+    """TikTok Research API endpoint and client credentials."""
+
+    base_url: str = "http://127.0.0.1:9000/tiktok"
+    client_key: str = "simulator-client"
+    client_secret: SecretStr = SecretStr("simulator-secret")
+
+
+class LimitSettings(BaseModel):
+    """Bounds applied to every GraphQL operation before it runs."""
+
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    max_batch_ids: int = 200
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Nested groups use `__`: CREATORAUDIT_TIKTOK__BASE_URL."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CREATORAUDIT_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite://creatoraudit.sqlite3"
+    redis_url: str | None = None
+    secret_key: SecretStr = SecretStr(_DEV_SECRET)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = True
+    default_max_recent_posts: int = Field(default=50, ge=1, le=500)
+    default_lookback_days: int = Field(default=90, ge=1, le=366)
+    idempotency_ttl_seconds: int = Field(default=600, ge=1)
+    limits: LimitSettings = LimitSettings()
+    instagram: InstagramSettings = InstagramSettings()
+    tiktok: TikTokSettings = TikTokSettings()
+
+    @model_validator(mode="after")
+    def _refuse_dev_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key.get_secret_value() == _DEV_SECRET:
+            raise ValueError("CREATORAUDIT_SECRET_KEY must be set in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")

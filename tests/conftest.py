@@ -1,0 +1,175 @@
+"""Shared fixtures: a real database (PostgreSQL or SQLite), the real app over HTTP, real keys.
+
+The database engine is chosen per pytest process by CREATORAUDIT_TEST_DB (`postgres`, the
+default, or `sqlite`): Tortoise caches SQL per table globally, so one process speaks one dialect.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from app import db, models
+from app.main import create_app
+from app.models import Scope
+from app.services.api_keys import create_api_key
+from app.settings import Settings
+
+ENGINE = os.environ.get("CREATORAUDIT_TEST_DB", "postgres")
+PG_ADMIN_URL = os.environ.get("CREATORAUDIT_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_report_header() -> str:
+    return f"creatoraudit test database engine: {ENGINE}"
+
+
+@pytest.fixture(scope="session")
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test session, dropped afterwards."""
+    if ENGINE == "sqlite":
+        path: Path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        url = f"sqlite://{path}"
+        await db.migrate(Settings(database_url=url))
+        yield url
+        return
+    name = f"creatoraudit_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    url = f"{base}/{name}"
+    try:
+        await db.migrate(Settings(database_url=url))
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    """Settings of the app under test."""
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        secret_key="test-secret-key",  # type: ignore[arg-type]
+        log_json=False,
+    )
+
+
+@pytest.fixture(scope="session")
+async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real ASGI app, lifespan included, behind an HTTP client."""
+    app = create_app(settings)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+@dataclass
+class GraphQLResponse:
+    """A decoded GraphQL response."""
+
+    status: int
+    body: dict[str, Any]
+    headers: httpx.Headers
+
+    @property
+    def data(self) -> Any:
+        assert "errors" not in self.body, self.body.get("errors")
+        return self.body["data"]
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return list(self.body.get("errors", []))
+
+    @property
+    def codes(self) -> list[str]:
+        return [e.get("extensions", {}).get("code") for e in self.errors]
+
+
+@dataclass
+class Org:
+    """A test organization with keys of every scope."""
+
+    organization: models.Organization
+    keys: dict[Scope, str]
+    client: httpx.AsyncClient
+
+    @property
+    def id(self) -> int:
+        return self.organization.id
+
+    async def gql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        scope: Scope = Scope.ADMIN,
+        headers: dict[str, str] | None = None,
+    ) -> GraphQLResponse:
+        response = await self.client.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {self.keys[scope]}", **(headers or {})},
+        )
+        return GraphQLResponse(response.status_code, response.json(), response.headers)
+
+
+@pytest.fixture
+async def make_org(app_client: httpx.AsyncClient):  # type: ignore[no-untyped-def]
+    """Factory of isolated organizations: tests never see each other's rows."""
+
+    async def make(name: str | None = None) -> Org:
+        organization = await models.Organization.create(name=name or f"org-{uuid.uuid4().hex[:8]}")
+        keys = {
+            scope: (await create_api_key(organization.id, scope.name.lower(), scope)).secret
+            for scope in Scope
+        }
+        return Org(organization, keys, app_client)
+
+    return make
+
+
+@pytest.fixture
+async def org(make_org) -> Org:  # type: ignore[no-untyped-def]
+    """One isolated organization."""
+    result: Org = await make_org()
+    return result
+
+
+class _Counter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
+            self.statements.append(message)
+
+
+@contextmanager
+def count_statements() -> Iterator[list[str]]:
+    """Collect the SQL statements Tortoise sends while the block runs."""
+    log = logging.getLogger("tortoise.db_client")
+    counter = _Counter()
+    previous = log.level
+    log.setLevel(logging.DEBUG)
+    log.addHandler(counter)
+    try:
+        yield counter.statements
+    finally:
+        log.removeHandler(counter)
+        log.setLevel(previous)
