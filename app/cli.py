@@ -32,7 +32,15 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
-    """Write a migration for model changes (developers only)."""
+    """Write a migration for model changes (developers only); --check only reports them."""
+    if args.check:
+        pending = asyncio.run(db.pending_model_changes(settings))
+        if pending:
+            print("models differ from the migrations; run `creatoraudit makemigrations`:")
+            print("\n".join(f"  {name}" for name in pending))
+            return 1
+        print("migrations match the models")
+        return 0
     asyncio.run(db.makemigrations(settings, args.name))
     return 0
 
@@ -146,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     make = sub.add_parser("makemigrations", help="write a migration for model changes")
     make.add_argument("--name")
+    make.add_argument("--check", action="store_true", help="fail if a migration is missing")
     make.set_defaults(func=cmd_makemigrations)
 
     org = sub.add_parser("org", help="organizations").add_subparsers(dest="action", required=True)

@@ -56,6 +56,19 @@ async def makemigrations(settings: Settings, name: str | None) -> None:
     await tortoise_cli.makemigrations(context, (), False, name)
 
 
+async def pending_model_changes(settings: Settings) -> list[str]:
+    """Names of the migrations `makemigrations` would write; empty when models match them."""
+    from tortoise.cli.cli import tortoise_cli_context
+    from tortoise.migrations.autodetector import MigrationAutodetector
+
+    config = tortoise_config(settings)
+    async with tortoise_cli_context(config) as context:
+        assert context.apps is not None
+        detector = MigrationAutodetector(context.apps, config["apps"])
+        writers = await detector.changes()
+    return [f"{writer.app_label}.{writer.name}" for writer in writers]
+
+
 def __getattr__(name: str) -> Any:
     # `tortoise` CLI reads `app.db.TORTOISE_ORM`; built on demand so importing this module
     # never reads the environment.

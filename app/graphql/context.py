@@ -33,7 +33,8 @@ class Context:
         """Raise INSUFFICIENT_SCOPE unless the key's scope includes `scope`."""
         if self.api_key.scope < scope:
             raise InsufficientScope(
-                f"This operation needs the {scope.name} scope; the key has {self.api_key.scope.name}",
+                f"This operation needs the {scope.name} scope; "
+                f"the key has {self.api_key.scope.name}",
                 required=scope.name,
             )
 

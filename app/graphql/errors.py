@@ -101,7 +101,7 @@ class UserError:
     """A problem with a mutation's input, returned in the payload instead of raised."""
 
     field: list[str] | None = strawberry.field(
-        description="Path to the input field at fault, e.g. [\"input\", \"handle\"]; null when "
+        description='Path to the input field at fault, e.g. ["input", "handle"]; null when '
         "the problem is not tied to one field."
     )
     message: str = strawberry.field(description="Human-readable explanation.")

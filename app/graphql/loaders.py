@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from strawberry.dataloader import DataLoader
@@ -86,8 +86,10 @@ class Loaders:
         return [rows.get(key) for key in keys]
 
     async def _creator_ids_by_account(self, keys: list[int]) -> list[list[int]]:
-        pairs = await self.tenant.memberships().filter(account_id__in=keys).values_list(
-            "account_id", "creator_id"
+        pairs = (
+            await self.tenant.memberships()
+            .filter(account_id__in=keys)
+            .values_list("account_id", "creator_id")
         )
         grouped: dict[int, list[int]] = defaultdict(list)
         for account_id, creator_id in pairs:
@@ -95,8 +97,10 @@ class Loaders:
         return [grouped.get(key, []) for key in keys]
 
     async def _account_ids_by_creator(self, keys: list[int]) -> list[list[int]]:
-        pairs = await self.tenant.memberships().filter(creator_id__in=keys).values_list(
-            "creator_id", "account_id"
+        pairs = (
+            await self.tenant.memberships()
+            .filter(creator_id__in=keys)
+            .values_list("creator_id", "account_id")
         )
         grouped: dict[int, list[int]] = defaultdict(list)
         for creator_id, account_id in pairs:
@@ -108,16 +112,18 @@ class Loaders:
     ) -> list[tuple[list[models.Video], bool]]:
         # One windowed query per distinct (page args, filters): ROW_NUMBER() per account keeps
         # the statement count independent of how many accounts the page holds.
+        # The cursor binding differs per parent but does not change the SQL, so it is left out
+        # of the grouping.
         groups: dict[tuple[PageArgs, VideoFilters], list[int]] = defaultdict(list)
         for key in keys:
-            groups[(key.args, key.filters)].append(key.account_id)
+            groups[(replace(key.args, binding=""), key.filters)].append(key.account_id)
         pages: dict[tuple[int, PageArgs, VideoFilters], tuple[list[models.Video], bool]] = {}
         for (args, filters), account_ids in groups.items():
             by_account = await self._windowed_videos(account_ids, args, filters)
             for account_id in account_ids:
                 rows = by_account.get(account_id, [])
                 pages[(account_id, args, filters)] = (rows[: args.first], len(rows) > args.first)
-        return [pages[(key.account_id, key.args, key.filters)] for key in keys]
+        return [pages[(key.account_id, replace(key.args, binding=""), key.filters)] for key in keys]
 
     async def _windowed_videos(
         self, account_ids: list[int], args: PageArgs, filters: VideoFilters
@@ -130,7 +136,9 @@ class Loaders:
         inner = apply_after(
             filter_videos(self.tenant.videos().filter(account_id__in=account_ids), filters), args
         ).annotate(_rn=RawSQL(window))
-        inner_sql, params = inner.values("id", "_rn").query.get_parameterized_sql()
+        ranked = inner.values("id", "_rn")
+        ranked._make_query()  # builds the pypika query so it can be nested in raw SQL
+        inner_sql, params = ranked.query.get_parameterized_sql()
         sql = f'SELECT "id" FROM ({inner_sql}) AS "ranked" WHERE "_rn" <= {args.first + 1:d}'
         rows = await get_connection("default").execute_query_dict(sql, params)
         ids = [row["id"] for row in rows]

@@ -143,11 +143,14 @@ def after_filter(args: PageArgs) -> Q | None:
     value, pk = args.after
     field = args.key.field
     cmp = "lt" if args.descending else "gt"
+    null_tail: dict[str, Any] = {f"{field}__isnull": True}
     if value is None:
-        return Q(**{f"{field}__isnull": True, f"id__{cmp}": pk})
-    after = Q(**{f"{field}__{cmp}": value}) | Q(**{field: value, f"id__{cmp}": pk})
+        return Q(**{**null_tail, f"id__{cmp}": pk})
+    beyond: dict[str, Any] = {f"{field}__{cmp}": value}
+    tie: dict[str, Any] = {field: value, f"id__{cmp}": pk}
+    after = Q(**beyond) | Q(**tie)
     if args.key.nullable:
-        after |= Q(**{f"{field}__isnull": True})
+        after |= Q(**null_tail)
     return after
 
 

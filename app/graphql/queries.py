@@ -16,7 +16,13 @@ from app.graphql.errors import BadUserInput
 from app.graphql.ids import decode_id_of
 from app.graphql.loaders import VideoFilters, filter_videos
 from app.graphql.nodes import resolve_node
-from app.graphql.pagination import binding_of, build_connection, fetch_page, page_args
+from app.graphql.pagination import (
+    DEFAULT_PAGE_SIZE,
+    binding_of,
+    build_connection,
+    fetch_page,
+    page_args,
+)
 from app.graphql.types.account import Account
 from app.graphql.types.common import Availability, Connection, Node, Platform
 from app.graphql.types.creator import Creator
@@ -117,7 +123,9 @@ class Query:
         "another organization."
     )
     async def node(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Global id.")]
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global id.")],
     ) -> Node | None:
         return await resolve_node(info, id)
 
@@ -138,7 +146,7 @@ class Query:
     async def accounts(
         self,
         info: Info,
-        first: First = None,
+        first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
         platform: PlatformArg = None,
         query: TextArg = None,
@@ -193,7 +201,7 @@ class Query:
     async def account_videos(
         self,
         info: Info,
-        first: First = None,
+        first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
         platform: PlatformArg = None,
         query: TextArg = None,
@@ -251,7 +259,7 @@ class Query:
     async def individual_videos(
         self,
         info: Info,
-        first: First = None,
+        first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
         platform: PlatformArg = None,
         query: TextArg = None,
@@ -310,7 +318,7 @@ class Query:
     async def creators(
         self,
         info: Info,
-        first: First = None,
+        first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
         platform: Annotated[
             Platform | None,
@@ -349,9 +357,7 @@ class Query:
             qs = qs.filter(id__in=Subquery(members))
         if platform is not None:
             members = (
-                ctx.tenant.memberships()
-                .filter(account__platform=platform)
-                .values("creator_id")
+                ctx.tenant.memberships().filter(account__platform=platform).values("creator_id")
             )
             qs = qs.filter(id__in=Subquery(members))
         rows, has_next = await fetch_page(qs, args)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from graphql import GraphQLError
-
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.execution import ExecutionContext
 
+from app.graphql.enum_docs import describe_enum_values
 from app.graphql.mutations.accounts import AccountMutations
 from app.graphql.mutations.api_keys import ApiKeyMutations
 from app.graphql.mutations.creators import CreatorMutations
@@ -42,3 +42,4 @@ schema = Schema(
     extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
     config=StrawberryConfig(scalar_map=SCALAR_MAP),
 )
+describe_enum_values(schema)

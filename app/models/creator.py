@@ -21,7 +21,7 @@ class Creator(Model):
     )
     organization_id: int
     name = fields.CharField(max_length=200)
-    description = fields.TextField(null=True)
+    description: str | None = fields.TextField(null=True)
     added_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -14,7 +16,7 @@ class IdempotencyRecord(Model):
     mutation = fields.CharField(max_length=64)
     key = fields.CharField(max_length=200)
     request_hash = fields.CharField(max_length=64)
-    result = fields.JSONField()
+    result: Any = fields.JSONField()
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

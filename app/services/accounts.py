@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 from app import models
 from app.identifiers import IdentifierError, Platform, parse_profile_ref
 from app.services.outcomes import Outcome
-from app.services.tenancy import Tenant
+from app.services.tenancy import Tenant, pluck_ids
 
 MIN_INTERVAL_HOURS = 1
 MAX_INTERVAL_HOURS = 168
@@ -71,9 +71,11 @@ async def track_account(
 
 async def _adopt_existing_videos(tenant: Tenant, account: models.Account) -> None:
     # Individual videos by this author become the account's videos too (SPEC §10 rule).
-    await tenant.videos().filter(
-        platform=account.platform, author_handle=account.handle, account_id__isnull=True
-    ).update(account_id=account.id, discovered_at=datetime.now(UTC))
+    await (
+        tenant.videos()
+        .filter(platform=account.platform, author_handle=account.handle, account_id__isnull=True)
+        .update(account_id=account.id, discovered_at=datetime.now(UTC))
+    )
 
 
 async def update_account(
@@ -104,12 +106,14 @@ async def untrack_account(tenant: Tenant, account_id: int) -> Outcome[int]:
         return Outcome.fail("NOT_FOUND", "No such account", "id")
     async with in_transaction():
         feed_only = tenant.videos().filter(account_id=account.id, is_individual=False)
-        doomed = await feed_only.values_list("id", flat=True)
-        await forget_scopes(models.ScopeKind.VIDEO, list(doomed))
+        doomed = await pluck_ids(feed_only)
+        await forget_scopes(models.ScopeKind.VIDEO, doomed)
         await forget_scopes(models.ScopeKind.ACCOUNT, [account.id])
-        await models.Video.filter(id__in=list(doomed)).delete()
-        await tenant.videos().filter(account_id=account.id).update(
-            account_id=None, discovered_at=None
+        await models.Video.filter(id__in=doomed).delete()
+        await (
+            tenant.videos()
+            .filter(account_id=account.id)
+            .update(account_id=None, discovered_at=None)
         )
         await account.delete()
     return Outcome(value=account_id)
@@ -121,4 +125,3 @@ async def forget_scopes(kind: models.ScopeKind, ids: list[int]) -> None:
         return
     await models.MetricDay.filter(scope_kind=kind, scope_id__in=ids).delete()
     await models.MetricScope.filter(scope_kind=kind, scope_id__in=ids).delete()
-

@@ -61,6 +61,3 @@ async def revoke_api_key(api_key: models.ApiKey) -> models.ApiKey:
         api_key.revoked_at = datetime.now(UTC)
         await api_key.save(update_fields=["revoked_at"])
     return api_key
-
-
-

@@ -7,7 +7,7 @@ from tortoise.transactions import in_transaction
 
 from app import models
 from app.services.outcomes import Outcome, Problem
-from app.services.tenancy import Tenant
+from app.services.tenancy import Tenant, pluck_ids
 
 MAX_NAME_LENGTH = 200
 MAX_MEMBERS_PER_CALL = 200
@@ -35,7 +35,7 @@ async def _owned_accounts(
             Problem("LIMIT_EXCEEDED", f"At most {MAX_MEMBERS_PER_CALL} accounts per call", (field,))
         ]
     wanted = [pk for pk in account_ids if pk is not None]
-    found = set(await tenant.accounts().filter(id__in=wanted).values_list("id", flat=True))
+    found = set(await pluck_ids(tenant.accounts().filter(id__in=wanted)))
     problems = [
         Problem("NOT_FOUND", "No such account", (field, str(index)))
         for index, pk in enumerate(account_ids)
@@ -110,9 +110,7 @@ async def add_accounts(
     if problems:
         return Outcome(problems=problems)
     present = set(
-        await models.CreatorAccount.filter(creator_id=creator.id).values_list(
-            "account_id", flat=True
-        )
+        await pluck_ids(models.CreatorAccount.filter(creator_id=creator.id), "account_id")
     )
     new = [pk for pk in members if pk not in present]
     try:

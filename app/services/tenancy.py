@@ -7,6 +7,7 @@ behaves exactly like a missing one without each resolver having to remember it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.queryset import QuerySet
 
@@ -54,3 +55,9 @@ class Tenant:
     def idempotency_records(self) -> QuerySet[models.IdempotencyRecord]:
         """Stored results of create mutations."""
         return models.IdempotencyRecord.filter(organization_id=self.organization_id)
+
+
+async def pluck_ids(query: QuerySet[Any], field: str = "id") -> list[int]:
+    """The integer column `field` of every row of `query`."""
+    values = await query.values_list(field, flat=True)
+    return [int(value) for value in values]  # type: ignore[call-overload]

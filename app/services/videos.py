@@ -42,9 +42,9 @@ async def add_video(
     if interval.problems:
         return Outcome(problems=interval.problems)
     now = datetime.now(UTC)
-    existing = await tenant.videos().filter(
-        platform=ref.platform, platform_video_id=ref.media_id
-    ).first()
+    existing = (
+        await tenant.videos().filter(platform=ref.platform, platform_video_id=ref.media_id).first()
+    )
     if existing is not None:
         if existing.is_individual:
             return Outcome(value=existing, created=False)

@@ -125,8 +125,12 @@ async def test_non_json_post_is_415(org: Org) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"{not json", b"[1, 2]", b'{"query": 5}', b'{"query": "{ viewer { apiKey { name } } }", '
-     b'"variables": [1]}'],
+    [
+        b"{not json",
+        b"[1, 2]",
+        b'{"query": 5}',
+        b'{"query": "{ viewer { apiKey { name } } }", "variables": [1]}',
+    ],
 )
 async def test_malformed_bodies_are_400(org: Org, body: bytes) -> None:
     response = await org.client.post(
@@ -179,9 +183,7 @@ async def test_too_many_tokens_are_refused(org: Org) -> None:
 
 
 async def test_bad_variable_is_bad_user_input(org: Org) -> None:
-    result = await org.gql(
-        "query($n: Int) { accounts(first: $n) { totalCount } }", {"n": "many"}
-    )
+    result = await org.gql("query($n: Int) { accounts(first: $n) { totalCount } }", {"n": "many"})
     assert result.codes == ["BAD_USER_INPUT"]
 
 

@@ -137,7 +137,9 @@ class AccountMutations:
         "deleted; videos also added by hand stay as individual videos."
     )
     async def untrack_account(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Account id.")]
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Account id.")],
     ) -> UntrackAccountPayload:
         ctx = info.context
         ctx.require_scope(Scope.WRITE)

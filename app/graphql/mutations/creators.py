@@ -80,7 +80,10 @@ class CreatorMutations:
 
         async def perform() -> Outcome[Any]:
             return await service.create_creator(
-                ctx.tenant, name=name, description=description, account_ids=_account_pks(account_ids)
+                ctx.tenant,
+                name=name,
+                description=description,
+                account_ids=_account_pks(account_ids),
             )
 
         result = await idempotent(
@@ -118,7 +121,9 @@ class CreatorMutations:
 
     @strawberry.mutation(description="Delete a creator; its accounts stay tracked.")
     async def delete_creator(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Creator id.")]
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Creator id.")],
     ) -> DeleteCreatorPayload:
         ctx = info.context
         ctx.require_scope(Scope.WRITE)

@@ -11,7 +11,13 @@ from app import models
 from app.graphql.context import Info
 from app.graphql.ids import encode_id
 from app.graphql.loaders import AccountVideosKey, VideoFilters
-from app.graphql.pagination import binding_of, build_connection, page_args, page_in_memory
+from app.graphql.pagination import (
+    DEFAULT_PAGE_SIZE,
+    binding_of,
+    build_connection,
+    page_args,
+    page_in_memory,
+)
 from app.graphql.types.common import Availability, Connection, Node, Platform
 from app.graphql.types.ordering import (
     ACCOUNT_VIDEO_SORT_KEYS,
@@ -21,7 +27,7 @@ from app.graphql.types.ordering import (
     CreatorOrder,
     VideoOrder,
 )
-from app.graphql.types.scalars import BigInt
+from app.graphql.types.scalars import BigInt, big
 from app.models import Platform as PlatformModel
 
 if TYPE_CHECKING:
@@ -91,27 +97,27 @@ class Account(Node):
 
     @strawberry.field(description="Followers at the last refresh; null until known.")
     def followers(self) -> BigInt | None:
-        return self.row.followers
+        return big(self.row.followers)
 
     @strawberry.field(description="Accounts this profile follows, at the last refresh.")
     def following(self) -> BigInt | None:
-        return self.row.following
+        return big(self.row.following)
 
     @strawberry.field(description="Number of posts the platform reports for the profile.")
     def posts_count(self) -> BigInt | None:
-        return self.row.posts_count
+        return big(self.row.posts_count)
 
     @strawberry.field(
         description="Views summed over the account's discovered videos at their latest values."
     )
     def views(self) -> BigInt | None:
-        return self.row.total_views
+        return big(self.row.total_views)
 
     @strawberry.field(
         description="Likes summed over the account's discovered videos at their latest values."
     )
     def likes(self) -> BigInt | None:
-        return self.row.total_likes
+        return big(self.row.total_likes)
 
     @strawberry.field(description="Hours between scheduled refreshes (default 24).")
     def scrape_interval_hours(self) -> int:
@@ -155,7 +161,7 @@ class Account(Node):
         info: Info,
         first: Annotated[
             int | None, strawberry.argument(description="Page size, 1–200 (default 50).")
-        ] = None,
+        ] = DEFAULT_PAGE_SIZE,
         after: Annotated[
             str | None, strawberry.argument(description="Cursor from a previous page.")
         ] = None,
@@ -189,7 +195,7 @@ class Account(Node):
         info: Info,
         first: Annotated[
             int | None, strawberry.argument(description="Page size, 1–200 (default 50).")
-        ] = None,
+        ] = DEFAULT_PAGE_SIZE,
         after: Annotated[
             str | None, strawberry.argument(description="Cursor from a previous page.")
         ] = None,

@@ -8,14 +8,12 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from app.models import Availability as AvailabilityModel
-from app.models import Platform as PlatformModel
+from app.models import Availability, Platform
 
-Platform = strawberry.enum(
-    PlatformModel, name="Platform", description="A social platform CreatorAudit tracks."
-)
-Availability = strawberry.enum(
-    AvailabilityModel,
+# The domain enums are exposed as they are; registering them here names and describes them.
+strawberry.enum(Platform, name="Platform", description="A social platform CreatorAudit tracks.")
+strawberry.enum(
+    Availability,
     name="Availability",
     description="What the last refresh learned about the upstream profile or post: PENDING "
     "(never refreshed), ACTIVE, PRIVATE, NOT_FOUND, RESTRICTED or ERROR (see lastError).",
@@ -26,8 +24,8 @@ Availability = strawberry.enum(
 class OrderDirection(Enum):
     """Sort direction; null values always sort last."""
 
-    ASC = "ASC"
-    DESC = "DESC"
+    ASC = strawberry.enum_value("ASC", description="Smallest or oldest first.")
+    DESC = strawberry.enum_value("DESC", description="Largest or newest first.")
 
 
 @strawberry.interface(description="An object with a globally unique, opaque id (Relay).")
@@ -52,6 +50,8 @@ class PageInfo:
 
 
 T = TypeVar("T")
+
+__all__ = ["Availability", "Connection", "Edge", "Node", "OrderDirection", "PageInfo", "Platform"]
 
 
 @strawberry.type(description="One item of a connection page with its cursor.")

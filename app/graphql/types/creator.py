@@ -10,7 +10,13 @@ import strawberry
 from app import models
 from app.graphql.context import Info
 from app.graphql.ids import encode_id
-from app.graphql.pagination import binding_of, build_connection, page_args, page_in_memory
+from app.graphql.pagination import (
+    DEFAULT_PAGE_SIZE,
+    binding_of,
+    build_connection,
+    page_args,
+    page_in_memory,
+)
 from app.graphql.types.common import Connection, Node, Platform
 from app.graphql.types.ordering import (
     ACCOUNT_SORT_KEYS,
@@ -60,7 +66,7 @@ class Creator(Node):
         info: Info,
         first: Annotated[
             int | None, strawberry.argument(description="Page size, 1–200 (default 50).")
-        ] = None,
+        ] = DEFAULT_PAGE_SIZE,
         after: Annotated[
             str | None, strawberry.argument(description="Cursor from a previous page.")
         ] = None,

@@ -14,28 +14,28 @@ from app.graphql.types.common import OrderDirection
 class AccountOrderField(Enum):
     """Account sort keys."""
 
-    ADDED_AT = "ADDED_AT"
-    FOLLOWERS = "FOLLOWERS"
-    VIEWS = "VIEWS"
-    LIKES = "LIKES"
+    ADDED_AT = strawberry.enum_value("ADDED_AT", description="When it was tracked.")
+    FOLLOWERS = strawberry.enum_value("FOLLOWERS", description="Followers at the last refresh.")
+    VIEWS = strawberry.enum_value("VIEWS", description="Views summed over its videos.")
+    LIKES = strawberry.enum_value("LIKES", description="Likes summed over its videos.")
 
 
 @strawberry.enum(description="What a video list can be ordered by.")
 class VideoOrderField(Enum):
     """Video sort keys."""
 
-    ADDED_AT = "ADDED_AT"
-    PUBLISHED_AT = "PUBLISHED_AT"
-    VIEWS = "VIEWS"
-    LIKES = "LIKES"
+    ADDED_AT = strawberry.enum_value("ADDED_AT", description="When it was discovered or added.")
+    PUBLISHED_AT = strawberry.enum_value("PUBLISHED_AT", description="When it was published.")
+    VIEWS = strawberry.enum_value("VIEWS", description="Latest views.")
+    LIKES = strawberry.enum_value("LIKES", description="Latest likes.")
 
 
 @strawberry.enum(description="What a creator list can be ordered by.")
 class CreatorOrderField(Enum):
     """Creator sort keys."""
 
-    ADDED_AT = "ADDED_AT"
-    NAME = "NAME"
+    ADDED_AT = strawberry.enum_value("ADDED_AT", description="When it was created.")
+    NAME = strawberry.enum_value("NAME", description="Its name.")
 
 
 @strawberry.input(description="Order of an account list; nulls always sort last.")

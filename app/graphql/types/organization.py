@@ -11,7 +11,8 @@ from app.graphql.ids import encode_id
 from app.graphql.types.common import Node
 from app.models import Scope
 
-ApiKeyScope = strawberry.enum(
+ApiKeyScope = Scope
+strawberry.enum(
     Scope,
     name="ApiKeyScope",
     description="API key scopes; ADMIN includes WRITE, which includes READ.",
@@ -37,9 +38,7 @@ class Organization(Node):
     def created_at(self) -> datetime:
         return self.row.created_at
 
-    @strawberry.field(
-        description="How many of an account's most recent posts a refresh discovers."
-    )
+    @strawberry.field(description="How many of an account's most recent posts a refresh discovers.")
     def max_recent_posts(self) -> int:
         return self.row.max_recent_posts
 

@@ -10,7 +10,7 @@ from app.graphql.errors import BadUserInput
 from app.graphql.types.common import Platform
 from app.identifiers import IdentifierError, UrlKind, parse_url
 
-UrlKindEnum = strawberry.enum(
+strawberry.enum(
     UrlKind,
     name="UrlKind",
     description="What a URL points at: a POST, a PROFILE, or a SHORT_LINK whose target is only "
@@ -23,7 +23,7 @@ class ResolvedUrl:
     """A parsed Instagram or TikTok URL."""
 
     platform: Platform = strawberry.field(description="The platform.")
-    kind: UrlKindEnum = strawberry.field(description="Post, profile or short link.")
+    kind: UrlKind = strawberry.field(description="Post, profile or short link.")
     canonical_url: str = strawberry.field(
         description="The URL in canonical form, without tracking parameters."
     )

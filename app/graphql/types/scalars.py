@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 _MAX = 2**63 - 1
 
@@ -30,7 +31,7 @@ def _parse_bigint(value: object) -> int:
 
 BigInt = NewType("BigInt", int)
 
-SCALAR_MAP = {
+SCALAR_MAP: dict[object, ScalarDefinition] = {
     BigInt: strawberry.scalar(
         name="BigInt",
         description="A signed 64-bit integer, serialised as a JSON number (counters can exceed "
@@ -39,3 +40,8 @@ SCALAR_MAP = {
         parse_value=_parse_bigint,
     )
 }
+
+
+def big(value: int | None) -> BigInt | None:
+    """A counter as the BigInt scalar (null stays null)."""
+    return None if value is None else BigInt(value)

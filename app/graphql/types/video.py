@@ -11,7 +11,7 @@ from app import models
 from app.graphql.context import Info
 from app.graphql.ids import encode_id
 from app.graphql.types.common import Availability, Node, Platform
-from app.graphql.types.scalars import BigInt
+from app.graphql.types.scalars import BigInt, big
 
 if TYPE_CHECKING:
     from app.graphql.types.account import Account
@@ -78,32 +78,32 @@ class Video(Node):
 
     @strawberry.field(description="Views; null when the source does not report them (images).")
     def views(self) -> BigInt | None:
-        return self.row.views
+        return big(self.row.views)
 
     @strawberry.field(
         description="Plays. A TikTok video's plays equal its views; Instagram reports none "
         "publicly, so Instagram plays are null unless imported."
     )
     def plays(self) -> BigInt | None:
-        return self.row.plays
+        return big(self.row.plays)
 
     @strawberry.field(description="Likes; null when hidden by the owner.")
     def likes(self) -> BigInt | None:
-        return self.row.likes
+        return big(self.row.likes)
 
     @strawberry.field(description="Comments.")
     def comments(self) -> BigInt | None:
-        return self.row.comments
+        return big(self.row.comments)
 
     @strawberry.field(description="Shares; Instagram reports them only through owner insights.")
     def shares(self) -> BigInt | None:
-        return self.row.shares
+        return big(self.row.shares)
 
     @strawberry.field(
         description="Saves. Instagram only, from owner insights; always null on TikTok."
     )
     def saved_count(self) -> BigInt | None:
-        return self.row.saves
+        return big(self.row.saves)
 
     @strawberry.field(
         description="(likes + comments + shares) / views × 100 at the latest values; null when "

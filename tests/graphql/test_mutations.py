@@ -1,0 +1,568 @@
+"""Mutations end to end over HTTP, with the resulting state read back through queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from app import models
+from app.graphql.ids import decode_id, encode_id
+from app.models import Scope
+from tests.conftest import Org
+
+ERRORS = "userErrors { field message code }"
+ACCOUNT = "id platform handle url availability lastScrapeTime nextScrapeTime scrapeIntervalHours"
+VIDEO = (
+    "id platform videoId shortcode url authorHandle availability lastScrapeTime"
+    " scrapeIntervalHours account { id } asAccountVideo { id account { id } }"
+)
+TRACK = (
+    "mutation($platform: Platform, $handle: String, $url: String, $hours: Int, $key: String) {"
+    " trackAccount(platform: $platform, handle: $handle, url: $url,"
+    f" scrapeIntervalHours: $hours, idempotencyKey: $key) {{ account {{ {ACCOUNT} }} created"
+    f" {ERRORS} }} }}"
+)
+ADD_VIDEO = (
+    "mutation($url: String, $shortcode: String, $id: String, $platform: Platform, $hours: Int,"
+    " $key: String) { addVideo(url: $url, shortcode: $shortcode, id: $id, platform: $platform,"
+    f" scrapeIntervalHours: $hours, idempotencyKey: $key) {{ video {{ {VIDEO} }} created"
+    f" {ERRORS} }} }}"
+)
+CREATOR = "id name description updatedAt accounts { totalCount nodes { id } }"
+CREATE_CREATOR = (
+    "mutation($name: String!, $ids: [ID!]!, $description: String, $key: String) {"
+    " createCreator(name: $name, accountIds: $ids, description: $description,"
+    f" idempotencyKey: $key) {{ creator {{ {CREATOR} }} {ERRORS} }} }}"
+)
+UPDATE_CREATOR = (
+    "mutation($id: ID!, $name: String, $description: String) {"
+    f" updateCreator(id: $id, name: $name, description: $description) {{ creator {{ {CREATOR} }}"
+    f" {ERRORS} }} }}"
+)
+MEMBERS = (
+    "mutation($id: ID!, $ids: [ID!]!) {"
+    f" addAccountsToCreator(creatorId: $id, accountIds: $ids) {{ creator {{ {CREATOR} }} {ERRORS} }}"
+    "}"
+)
+CREATE_KEY = (
+    "mutation($name: String!, $scope: ApiKeyScope!, $key: String) {"
+    " createApiKey(name: $name, scope: $scope, idempotencyKey: $key) {"
+    f" apiKey {{ id name scopes revokedAt }} secret {ERRORS} }} }}"
+)
+IG_POST = ("CJBsZ11MYha", "2468449360609904730")
+TT_VIDEO = "7320768187275005226"
+TT_URL = f"https://www.tiktok.com/@Some.User/video/{TT_VIDEO}?lang=en&is_from_webapp=1"
+
+
+async def run(org: Org, document: str, **variables: Any) -> dict[str, Any]:
+    """Run one mutation or query and return the data of its single root field."""
+    data: dict[str, Any] = (await org.gql(document, variables)).data
+    return next(iter(data.values()))
+
+
+async def track(org: Org, handle: str = "some.user", platform: str = "TIKTOK") -> str:
+    payload = await run(org, TRACK, platform=platform, handle=handle)
+    assert payload["userErrors"] == [], payload
+    return str(payload["account"]["id"])
+
+
+async def add_video(org: Org, **variables: Any) -> dict[str, Any]:
+    payload = await run(org, ADD_VIDEO, **variables)
+    assert payload["userErrors"] == [], payload
+    return dict(payload["video"])
+
+
+async def rows(org: Org, model: type[Any]) -> int:
+    field = "creator__organization_id" if model is models.CreatorAccount else "organization_id"
+    return int(await model.filter(**{field: org.id}).count())
+
+
+def pk(global_id: str) -> int:
+    decoded = decode_id(global_id)
+    assert decoded is not None
+    return decoded[1]
+
+
+# --- trackAccount -------------------------------------------------------------------------------
+
+
+async def test_track_account_creates_a_pending_never_scraped_account_due_now(org: Org) -> None:
+    before = datetime.now(UTC)
+    payload = await run(org, TRACK, platform="INSTAGRAM", handle="natgeo", hours=168)
+    assert payload["created"] is True
+    assert payload["userErrors"] == []
+    account = payload["account"]
+    assert account["availability"] == "PENDING"
+    assert account["lastScrapeTime"] is None
+    due = datetime.fromisoformat(account["nextScrapeTime"]).replace(tzinfo=UTC)
+    assert before - timedelta(seconds=5) <= due <= datetime.now(UTC) + timedelta(seconds=5)
+    assert account["scrapeIntervalHours"] == 168
+    listed = await run(org, "{ accounts { totalCount nodes { id handle } } }")
+    assert listed == {"totalCount": 1, "nodes": [{"id": account["id"], "handle": "natgeo"}]}
+
+
+@pytest.mark.parametrize(
+    ("variables", "platform", "handle", "url"),
+    [
+        ({"platform": "INSTAGRAM", "handle": "  @NatGeo "}, "INSTAGRAM", "natgeo", None),
+        ({"platform": "TIKTOK", "handle": "@Some.User"}, "TIKTOK", "some.user", None),
+        ({"url": "https://www.instagram.com/NatGeo/?hl=en"}, "INSTAGRAM", "natgeo", None),
+        ({"url": "instagram.com/nat_geo?igsh=abc123"}, "INSTAGRAM", "nat_geo", None),
+        ({"url": "https://m.instagram.com/natgeo#top"}, "INSTAGRAM", "natgeo", None),
+        ({"url": "https://www.tiktok.com/@Some.User?lang=en"}, "TIKTOK", "some.user", None),
+        ({"url": "https://www.tiktok.com/@some.user/?is_from_webapp=1"}, "TIKTOK", "some.user", 0),
+        ({"platform": "TIKTOK", "url": "https://m.tiktok.com/@some_user"}, "TIKTOK", "some_user", 0),
+    ],
+)
+async def test_track_account_normalises_handles_and_profile_urls(
+    org: Org, variables: dict[str, Any], platform: str, handle: str, url: object
+) -> None:
+    payload = await run(org, TRACK, **variables)
+    assert (payload["userErrors"], payload["created"]) == ([], True)
+    account = payload["account"]
+    assert (account["platform"], account["handle"]) == (platform, handle)
+    expected = (
+        f"https://www.instagram.com/{handle}/"
+        if platform == "INSTAGRAM"
+        else f"https://www.tiktok.com/@{handle}"
+    )
+    assert account["url"] == expected
+
+
+async def test_track_account_is_idempotent_on_platform_and_normalised_handle(org: Org) -> None:
+    first = await run(org, TRACK, platform="TIKTOK", handle="some.user")
+    again = [
+        await run(org, TRACK, platform="TIKTOK", handle="@SOME.USER"),
+        await run(org, TRACK, url="https://www.tiktok.com/@Some.User/?lang=en"),
+    ]
+    assert first["created"] is True
+    assert [(p["created"], p["account"]["id"], p["userErrors"]) for p in again] == [
+        (False, first["account"]["id"], [])
+    ] * 2
+    assert await rows(org, models.Account) == 1
+    other_platform = await run(org, TRACK, platform="INSTAGRAM", handle="some.user")
+    assert other_platform["created"] is True
+    assert other_platform["account"]["id"] != first["account"]["id"]
+
+
+@pytest.mark.parametrize(
+    ("variables", "code", "field"),
+    [
+        ({"platform": "INSTAGRAM", "handle": "bad handle!"}, "INVALID_HANDLE", ["handle"]),
+        ({"platform": "INSTAGRAM", "handle": "a..b"}, "INVALID_HANDLE", ["handle"]),
+        ({"platform": "TIKTOK", "handle": "x"}, "INVALID_HANDLE", ["handle"]),
+        ({"url": f"https://www.instagram.com/p/{IG_POST[0]}/"}, "NOT_A_PROFILE_URL", ["url"]),
+        ({"url": TT_URL}, "NOT_A_PROFILE_URL", ["url"]),
+        ({"url": "https://vm.tiktok.com/ZTR45GpSF/"}, "NOT_A_PROFILE_URL", ["url"]),
+        ({"url": "https://example.com/natgeo"}, "INVALID_URL", ["url"]),
+        ({"url": "https://instagram.com.evil.example/natgeo"}, "INVALID_URL", ["url"]),
+        ({"url": "https://tiktok.com@evil.example/@natgeo"}, "INVALID_URL", ["url"]),
+        ({"handle": "natgeo"}, "INVALID_INPUT", ["platform"]),
+        ({"platform": "TIKTOK", "url": "https://instagram.com/natgeo"}, "INVALID_INPUT", ["platform"]),
+        ({"platform": "TIKTOK", "handle": "natgeo", "hours": 0}, "OUT_OF_RANGE", ["scrapeIntervalHours"]),
+        ({"platform": "TIKTOK", "handle": "natgeo", "hours": 169}, "OUT_OF_RANGE", ["scrapeIntervalHours"]),
+    ],
+)  # fmt: skip
+async def test_track_account_reports_user_errors_and_creates_nothing(
+    org: Org, variables: dict[str, Any], code: str, field: list[str]
+) -> None:
+    payload = await run(org, TRACK, **variables)
+    assert (payload["account"], payload["created"]) == (None, False)
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [(code, field)]
+    assert all(e["message"] for e in payload["userErrors"])
+    assert await rows(org, models.Account) == 0
+
+
+# --- idempotency keys ---------------------------------------------------------------------------
+
+IDEMPOTENT: dict[str, tuple[str, Callable[[str], dict[str, Any]], dict[str, Any], type[Any]]] = {
+    "trackAccount": (TRACK, lambda a: {"platform": "TIKTOK", "handle": "idem"}, {"hours": 2},
+                     models.Account),
+    "addVideo": (ADD_VIDEO, lambda a: {"shortcode": IG_POST[0]}, {"hours": 3}, models.Video),
+    "createCreator": (CREATE_CREATOR, lambda a: {"name": "Idem", "ids": [a]},
+                      {"name": "Other"}, models.Creator),
+    "createApiKey": (CREATE_KEY, lambda a: {"name": "ci", "scope": "READ"}, {"scope": "WRITE"},
+                     models.ApiKey),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("mutation", list(IDEMPOTENT))
+async def test_idempotency_key_replay_returns_the_first_result_and_creates_nothing(
+    org: Org, mutation: str
+) -> None:
+    document, variables, _, model = IDEMPOTENT[mutation]
+    arguments = {**variables(await track(org, "member")), "key": "retry-1"}
+    first = await run(org, document, **arguments)
+    assert first["userErrors"] == []
+    count = await rows(org, model)
+    replay = await run(org, document, **arguments)
+    assert replay == first  # same id, same `created`, and for createApiKey the same secret
+    assert await rows(org, model) == count
+    if mutation == "createApiKey":
+        assert first["secret"].startswith("ca_")
+
+
+@pytest.mark.parametrize("mutation", list(IDEMPOTENT))
+async def test_idempotency_key_with_other_arguments_is_refused_as_reused(
+    org: Org, mutation: str
+) -> None:
+    document, variables, changed, model = IDEMPOTENT[mutation]
+    arguments = {**variables(await track(org, "member")), "key": "retry-2"}
+    await run(org, document, **arguments)
+    count = await rows(org, model)
+    refused = await run(org, document, **{**arguments, **changed})
+    assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [
+        ("IDEMPOTENCY_KEY_REUSED", ["idempotencyKey"])
+    ]
+    entity = {"trackAccount": "account", "addVideo": "video", "createCreator": "creator"}
+    assert refused[entity.get(mutation, "apiKey")] is None
+    assert await rows(org, model) == count
+
+
+async def test_idempotency_keys_are_independent_between_organizations(make_org: Any) -> None:
+    orgs: list[Org] = [await make_org(), await make_org(), await make_org()]
+    args = {"platform": "TIKTOK", "handle": "shared.key", "key": "same-key"}
+    first, second = [await run(o, TRACK, **args) for o in orgs[:2]]
+    third = await run(orgs[2], TRACK, **{**args, "handle": "another.handle"})
+    assert [p["created"] for p in (first, second, third)] == [True, True, True]
+    assert first["account"]["id"] != second["account"]["id"]
+    assert third["userErrors"] == [] and third["account"]["handle"] == "another.handle"
+    assert [await rows(o, models.Account) for o in orgs] == [1, 1, 1]
+
+
+# --- addVideo / updateVideo / removeVideo -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variables", "platform", "video_id", "shortcode", "url", "author"),
+    [
+        ({"url": f"https://www.instagram.com/p/{IG_POST[0]}/?igsh=x"}, "INSTAGRAM", IG_POST[1],
+         IG_POST[0], f"https://www.instagram.com/p/{IG_POST[0]}/", None),
+        ({"url": "https://instagram.com/reel/CH-__hxDV7T"}, "INSTAGRAM", "2449676689849802451",
+         "CH-__hxDV7T", "https://www.instagram.com/reel/CH-__hxDV7T/", None),
+        ({"url": TT_URL}, "TIKTOK", TT_VIDEO, None,
+         f"https://www.tiktok.com/@some.user/video/{TT_VIDEO}", "some.user"),
+        ({"shortcode": "aye83DjauH"}, "INSTAGRAM", "482584233761418119", "aye83DjauH",
+         "https://www.instagram.com/p/aye83DjauH/", None),
+        ({"id": IG_POST[1], "platform": "INSTAGRAM"}, "INSTAGRAM", IG_POST[1], IG_POST[0],
+         f"https://www.instagram.com/p/{IG_POST[0]}/", None),
+        ({"id": TT_VIDEO, "platform": "TIKTOK"}, "TIKTOK", TT_VIDEO, None, None, None),
+    ],
+)  # fmt: skip
+async def test_add_video_creates_a_pending_individual_video(
+    org: Org, variables: dict[str, Any], platform: str, video_id: str, shortcode: str | None,
+    url: str | None, author: str | None,
+) -> None:  # fmt: skip
+    payload = await run(org, ADD_VIDEO, **variables)
+    assert (payload["created"], payload["userErrors"]) == (True, [])
+    video = payload["video"]
+    assert (video["platform"], video["videoId"], video["shortcode"]) == (platform, video_id, shortcode)
+    assert video["url"] == url or url is None and video["url"].endswith(f"/video/{TT_VIDEO}")
+    assert (video["authorHandle"], video["account"], video["asAccountVideo"]) == (author, None, None)
+    assert (video["availability"], video["lastScrapeTime"]) == ("PENDING", None)
+    assert video["scrapeIntervalHours"] == 24
+    listed = await run(org, "{ individualVideos { totalCount nodes { id } } }")
+    assert listed == {"totalCount": 1, "nodes": [{"id": video["id"]}]}
+
+
+@pytest.mark.parametrize(
+    ("variables", "code", "field"),
+    [
+        ({"id": TT_VIDEO}, "INVALID_INPUT", ["platform"]),
+        ({"shortcode": IG_POST[0], "platform": "TIKTOK"}, "INVALID_INPUT", ["platform"]),
+        ({"url": "https://vm.tiktok.com/ZTR45GpSF/"}, "SHORT_LINK_UNSUPPORTED", ["url"]),
+        ({"url": "https://www.tiktok.com/t/ZTRC5xgJp/"}, "SHORT_LINK_UNSUPPORTED", ["url"]),
+        ({"url": "https://www.instagram.com/share/reel/BAhx3kq9a/"}, "SHORT_LINK_UNSUPPORTED", ["url"]),
+        ({"url": "https://www.instagram.com/natgeo/"}, "NOT_A_VIDEO_URL", ["url"]),
+        ({"url": "https://www.tiktok.com/@natgeo?lang=en"}, "NOT_A_VIDEO_URL", ["url"]),
+        ({"url": f"https://example.com/p/{IG_POST[0]}/"}, "INVALID_URL", ["url"]),
+        ({"shortcode": "not a code!"}, "INVALID_SHORTCODE", ["shortcode"]),
+        ({"id": "12ab", "platform": "TIKTOK"}, "INVALID_VIDEO_ID", ["id"]),
+        ({"shortcode": IG_POST[0], "hours": 0}, "OUT_OF_RANGE", ["scrapeIntervalHours"]),
+    ],
+)  # fmt: skip
+async def test_add_video_reports_user_errors_and_creates_nothing(
+    org: Org, variables: dict[str, Any], code: str, field: list[str]
+) -> None:
+    payload = await run(org, ADD_VIDEO, **variables)
+    assert (payload["video"], payload["created"]) == (None, False)
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [(code, field)]
+    assert await rows(org, models.Video) == 0
+
+
+async def test_adding_the_same_post_again_in_any_form_returns_it_with_created_false(
+    org: Org,
+) -> None:
+    first = await add_video(org, url=f"https://www.instagram.com/p/{IG_POST[0]}/")
+    again = [
+        await run(org, ADD_VIDEO, url=f"https://www.instagram.com/reel/{IG_POST[0]}/?utm_source=x"),
+        await run(org, ADD_VIDEO, shortcode=IG_POST[0]),
+        await run(org, ADD_VIDEO, id=IG_POST[1], platform="INSTAGRAM"),
+    ]
+    assert [(p["created"], p["video"]["id"], p["userErrors"]) for p in again] == [
+        (False, first["id"], [])
+    ] * 3
+    assert await rows(org, models.Video) == 1
+
+
+VIDEO_ROLES = (
+    "{ individualVideos { nodes { id account { id } asAccountVideo { id } } }"
+    " accountVideos { nodes { id account { id } asIndividualVideo { id } } } }"
+)
+
+
+async def test_added_video_of_a_tracked_tiktok_account_is_also_its_account_video(org: Org) -> None:
+    account = await track(org, "some.user")
+    video = await add_video(org, url=TT_URL)
+    as_account = encode_id("AccountVideo", pk(video["id"]))
+    assert video["account"] == {"id": account}
+    assert video["asAccountVideo"] == {"id": as_account, "account": {"id": account}}
+    data = (await org.gql(VIDEO_ROLES)).data
+    assert data["accountVideos"]["nodes"] == [
+        {"id": as_account, "account": {"id": account}, "asIndividualVideo": {"id": video["id"]}}
+    ]
+    nested = await run(org, "query($id: ID!) { node(id: $id) { ... on Account {"
+                       " videos { totalCount nodes { id } } } } }", id=account)  # fmt: skip
+    assert nested["videos"] == {"totalCount": 1, "nodes": [{"id": as_account}]}
+
+
+async def test_track_account_adopts_an_already_added_video_of_that_author(org: Org) -> None:
+    video = await add_video(org, url=TT_URL)
+    assert video["account"] is None
+    account = await track(org, "some.user")
+    as_account = encode_id("AccountVideo", pk(video["id"]))
+    data = (await org.gql(VIDEO_ROLES)).data
+    assert data["individualVideos"]["nodes"] == [
+        {"id": video["id"], "account": {"id": account}, "asAccountVideo": {"id": as_account}}
+    ]
+    assert data["accountVideos"]["nodes"] == [
+        {"id": as_account, "account": {"id": account}, "asIndividualVideo": {"id": video["id"]}}
+    ]
+    assert await rows(org, models.Video) == 1
+
+
+@pytest.mark.parametrize(("hours", "code"), [(1, None), (168, None), (0, "OUT_OF_RANGE"),
+                                             (169, "OUT_OF_RANGE"), (-3, "OUT_OF_RANGE")])  # fmt: skip
+async def test_update_video_accepts_intervals_from_1_to_168_hours_only(
+    org: Org, hours: int, code: str | None
+) -> None:
+    video = await add_video(org, shortcode=IG_POST[0])
+    payload = await run(
+        org,
+        "mutation($id: ID!, $h: Int) { updateVideo(id: $id, scrapeIntervalHours: $h) {"
+        f" video {{ scrapeIntervalHours }} {ERRORS} }} }}",
+        id=video["id"],
+        h=hours,
+    )
+    assert [e["code"] for e in payload["userErrors"]] == ([code] if code else [])
+    assert payload["video"] == (None if code else {"scrapeIntervalHours": hours})
+    stored = await run(org, "query($id: ID!) { node(id: $id) { ... on IndividualVideo {"
+                       " scrapeIntervalHours } } }", id=video["id"])  # fmt: skip
+    assert stored["scrapeIntervalHours"] == (24 if code else hours)
+
+
+REMOVE = f"mutation($id: ID!) {{ removeVideo(id: $id) {{ removedVideoId {ERRORS} }} }}"
+
+
+async def test_remove_video_deletes_a_video_that_only_was_individual(org: Org) -> None:
+    video = await add_video(org, shortcode=IG_POST[0])
+    assert await run(org, REMOVE, id=video["id"]) == {"removedVideoId": video["id"], "userErrors": []}
+    data = (await org.gql(VIDEO_ROLES)).data
+    assert data == {"individualVideos": {"nodes": []}, "accountVideos": {"nodes": []}}
+    assert await rows(org, models.Video) == 0
+    again = await run(org, REMOVE, id=video["id"])
+    assert [e["code"] for e in again["userErrors"]] == ["NOT_FOUND"]
+
+
+async def test_remove_video_keeps_a_post_that_is_also_an_account_video(org: Org) -> None:
+    account = await track(org, "some.user")
+    video = await add_video(org, url=TT_URL)
+    assert (await run(org, REMOVE, id=video["id"]))["removedVideoId"] == video["id"]
+    data = (await org.gql(VIDEO_ROLES)).data
+    assert data["individualVideos"]["nodes"] == []
+    assert data["accountVideos"]["nodes"] == [
+        {"id": encode_id("AccountVideo", pk(video["id"])), "account": {"id": account},
+         "asIndividualVideo": None}
+    ]  # fmt: skip
+
+
+# --- untrackAccount -----------------------------------------------------------------------------
+
+
+async def test_untrack_account_drops_it_its_feed_only_videos_and_memberships(org: Org) -> None:
+    account = await track(org, "some.user")
+    await models.Video.create(
+        organization_id=org.id, platform=models.Platform.TIKTOK, author_handle="some.user",
+        platform_video_id="7000000000000000001", account_id=pk(account), discovered_at=datetime.now(UTC),
+    )  # fmt: skip
+    kept = await add_video(org, url=TT_URL)
+    creator = (await run(org, CREATE_CREATOR, name="Some", ids=[account]))["creator"]
+    payload = await run(
+        org, f"mutation($id: ID!) {{ untrackAccount(id: $id) {{ untrackedAccountId {ERRORS} }} }}",
+        id=account,
+    )  # fmt: skip
+    assert payload == {"untrackedAccountId": account, "userErrors": []}
+    data = (await org.gql(VIDEO_ROLES)).data
+    assert data["accountVideos"]["nodes"] == []
+    assert data["individualVideos"]["nodes"] == [
+        {"id": kept["id"], "account": None, "asAccountVideo": None}
+    ]
+    assert await rows(org, models.Video) == 1
+    left = await run(org, f"query($id: ID!) {{ node(id: $id) {{ ... on Creator {{ {CREATOR} }} }} }}",
+                     id=creator["id"])  # fmt: skip
+    assert left["accounts"] == {"totalCount": 0, "nodes": []}
+    assert (await run(org, "{ accounts { totalCount } }")) == {"totalCount": 0}
+    assert await rows(org, models.CreatorAccount) == 0
+
+
+# --- creators -----------------------------------------------------------------------------------
+
+
+async def test_create_creator_collapses_whitespace_in_the_name_and_holds_its_accounts(
+    org: Org,
+) -> None:
+    ids = [await track(org, "nora.bakes", "INSTAGRAM"), await track(org, "norabakes")]
+    payload = await run(org, CREATE_CREATOR, name="  Nora \t  Bakes ", ids=ids, description="Chef")
+    assert payload["userErrors"] == []
+    creator = payload["creator"]
+    assert (creator["name"], creator["description"]) == ("Nora Bakes", "Chef")
+    assert creator["accounts"]["totalCount"] == 2
+    assert {n["id"] for n in creator["accounts"]["nodes"]} == set(ids)
+    back = await run(org, "query($id: ID!) { node(id: $id) { ... on Account {"
+                     " creators { nodes { id name } } } } }", id=ids[1])  # fmt: skip
+    assert back["creators"]["nodes"] == [{"id": creator["id"], "name": "Nora Bakes"}]
+
+
+async def test_create_creator_refuses_blank_and_duplicate_names(org: Org) -> None:
+    account = await track(org)
+    await run(org, CREATE_CREATOR, name="Nora Bakes", ids=[account])
+    blank = await run(org, CREATE_CREATOR, name=" \t ", ids=[account])
+    duplicate = await run(org, CREATE_CREATOR, name="  Nora   Bakes", ids=[account])
+    assert [(e["code"], e["field"]) for e in blank["userErrors"]] == [("BLANK", ["name"])]
+    assert [(e["code"], e["field"]) for e in duplicate["userErrors"]] == [("DUPLICATE", ["name"])]
+    assert blank["creator"] is None and duplicate["creator"] is None
+    assert await rows(org, models.Creator) == 1
+
+
+async def test_create_creator_reports_each_unknown_account_id_by_its_index(make_org: Any) -> None:
+    org, other = await make_org(), await make_org()
+    mine, foreign = await track(org), await track(other)
+    ids = [mine, foreign, "garbage", encode_id("Account", 2**31 - 1), encode_id("Creator", 1)]
+    payload = await run(org, CREATE_CREATOR, name="Mixed", ids=ids)
+    assert payload["creator"] is None
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+        ("NOT_FOUND", ["accountIds", str(index)]) for index in (1, 2, 3, 4)
+    ]
+    assert await rows(org, models.Creator) == 0
+
+
+async def test_update_creator_renames_and_sets_or_clears_the_description(org: Org) -> None:
+    created = (await run(org, CREATE_CREATOR, name="Old", ids=[await track(org)]))["creator"]
+    renamed = await run(org, UPDATE_CREATOR, id=created["id"], name="  New   Name ", description="d")
+    assert renamed["userErrors"] == []
+    assert (renamed["creator"]["name"], renamed["creator"]["description"]) == ("New Name", "d")
+    assert renamed["creator"]["updatedAt"] >= created["updatedAt"]
+    cleared = await run(org, UPDATE_CREATOR, id=created["id"], description="")
+    assert (cleared["creator"]["name"], cleared["creator"]["description"]) == ("New Name", None)
+    stored = await models.Creator.get(id=pk(created["id"]))
+    assert (stored.name, stored.description) == ("New Name", None)
+
+
+async def test_update_creator_refuses_a_name_taken_by_another_creator(org: Org) -> None:
+    account = await track(org)
+    await run(org, CREATE_CREATOR, name="Taken", ids=[account])
+    other = (await run(org, CREATE_CREATOR, name="Other", ids=[account]))["creator"]
+    refused = await run(org, UPDATE_CREATOR, id=other["id"], name=" Taken ")
+    assert refused["creator"] is None
+    assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [("DUPLICATE", ["name"])]
+    same = await run(org, UPDATE_CREATOR, id=other["id"], name="Other")
+    assert (same["userErrors"], same["creator"]["name"]) == ([], "Other")
+    assert (await models.Creator.get(id=pk(other["id"]))).name == "Other"
+
+
+async def test_delete_creator_keeps_its_accounts_tracked(org: Org) -> None:
+    ids = [await track(org, "a.one"), await track(org, "a.two")]
+    creator = (await run(org, CREATE_CREATOR, name="Gone", ids=ids))["creator"]
+    delete = f"mutation($id: ID!) {{ deleteCreator(id: $id) {{ deletedCreatorId {ERRORS} }} }}"
+    assert await run(org, delete, id=creator["id"]) == {
+        "deletedCreatorId": creator["id"], "userErrors": []
+    }  # fmt: skip
+    data = (await org.gql("{ creators { totalCount } accounts { totalCount"
+                          " nodes { creators { totalCount } } } }")).data  # fmt: skip
+    assert data["creators"]["totalCount"] == 0
+    assert data["accounts"] == {"totalCount": 2, "nodes": [{"creators": {"totalCount": 0}}] * 2}
+    again = await run(org, delete, id=creator["id"])
+    assert [e["code"] for e in again["userErrors"]] == ["NOT_FOUND"]
+
+
+async def test_add_accounts_to_creator_is_idempotent_and_never_duplicates(org: Org) -> None:
+    a, b = await track(org, "a.one"), await track(org, "a.two")
+    creator = (await run(org, CREATE_CREATOR, name="Group", ids=[a]))["creator"]
+    for ids in ([a, b, b], [b, a]):
+        payload = await run(org, MEMBERS, id=creator["id"], ids=ids)
+        assert payload["userErrors"] == []
+        assert payload["creator"]["accounts"]["totalCount"] == 2
+        assert {n["id"] for n in payload["creator"]["accounts"]["nodes"]} == {a, b}
+    assert await rows(org, models.CreatorAccount) == 2
+
+
+async def test_remove_accounts_from_creator_keeps_them_tracked(org: Org) -> None:
+    a, b = await track(org, "a.one"), await track(org, "a.two")
+    creator = (await run(org, CREATE_CREATOR, name="Group", ids=[a, b]))["creator"]
+    remove = MEMBERS.replace("addAccountsToCreator", "removeAccountsFromCreator")
+    for _ in range(2):  # removing a non-member is harmless
+        payload = await run(org, remove, id=creator["id"], ids=[a])
+        assert payload["userErrors"] == []
+        assert payload["creator"]["accounts"] == {"totalCount": 1, "nodes": [{"id": b}]}
+    unknown = await run(org, remove, id=creator["id"], ids=[b, "nope"])
+    assert [(e["code"], e["field"]) for e in unknown["userErrors"]] == [
+        ("NOT_FOUND", ["accountIds", "1"])
+    ]
+    assert (await run(org, "{ accounts { totalCount } }")) == {"totalCount": 2}
+    assert await rows(org, models.CreatorAccount) == 1
+
+
+# --- API keys -----------------------------------------------------------------------------------
+
+VIEWER = "{ viewer { apiKey { id name scopes } } }"
+
+
+async def as_key(org: Org, secret: str, query: str = VIEWER) -> tuple[int, dict[str, Any]]:
+    response = await org.client.post(
+        "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {secret}"}
+    )
+    return response.status_code, response.json()
+
+
+@pytest.mark.parametrize(
+    ("scope", "scopes"),
+    [("READ", ["READ"]), ("WRITE", ["WRITE", "READ"]), ("ADMIN", ["ADMIN", "WRITE", "READ"])],
+)
+async def test_created_api_key_works_at_once_with_the_requested_scope(
+    org: Org, scope: str, scopes: list[str]
+) -> None:
+    payload = await run(org, CREATE_KEY, name=" ci   bot ", scope=scope)
+    assert payload["userErrors"] == []
+    key = payload["apiKey"]
+    assert (key["name"], key["scopes"], key["revokedAt"]) == ("ci bot", scopes, None)
+    status, body = await as_key(org, payload["secret"])
+    assert status == 200
+    assert body["data"]["viewer"]["apiKey"] == {"id": key["id"], "name": "ci bot", "scopes": scopes}
+    _, write = await as_key(org, payload["secret"], 'mutation { trackAccount(platform: TIKTOK,'
+                            ' handle: "scoped") { created } }')  # fmt: skip
+    assert ("errors" in write) == (scope == "READ")
+    assert await org.gql(VIEWER, scope=Scope.READ)  # the org's own keys are untouched
+
+
+async def test_revoked_api_key_is_refused_with_401_at_once(org: Org) -> None:
+    secret = (await run(org, CREATE_KEY, name="temp", scope="ADMIN"))["secret"]
+    key_id = (await as_key(org, secret))[1]["data"]["viewer"]["apiKey"]["id"]
+    revoke = "mutation($id: ID!) { revokeApiKey(id: $id) { apiKey { id revokedAt } userErrors { code } } }"
+    revoked = await run(org, revoke, id=key_id)
+    assert revoked["userErrors"] == [] and revoked["apiKey"]["revokedAt"] is not None
+    status, body = await as_key(org, secret)
+    assert status == 401
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

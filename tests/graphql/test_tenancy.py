@@ -1,0 +1,471 @@
+"""Tenancy: another organization's ids behave exactly like ids that do not exist (SPEC §2, §8).
+
+Two organizations A and B get identical data (same handles, same posts, same creator name), so
+only the organization separates their rows. Every read and write A makes with B's ids is
+compared with the same call made with a made-up id of the right type: the responses must be
+identical, and B's data (read through B's key and through the ORM) must not change.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from app import models
+from app.models import Scope
+from tests.conftest import Org
+
+MISSING_PK = 2**31 - 1
+ERRORS = "userErrors { field message code }"
+TRACK = f"""mutation($platform: Platform, $handle: String, $url: String, $key: String) {{
+  r: trackAccount(platform: $platform, handle: $handle, url: $url, idempotencyKey: $key) {{
+    account {{ id }} created {ERRORS} }} }}"""
+ADD_VIDEO = f"""mutation($id: String, $platform: Platform, $url: String) {{
+  r: addVideo(id: $id, platform: $platform, url: $url) {{ video {{ id }} created {ERRORS} }} }}"""
+CREATE_CREATOR = f"""mutation($name: String!, $accountIds: [ID!]!) {{
+  r: createCreator(name: $name, accountIds: $accountIds) {{ creator {{ id }} {ERRORS} }} }}"""
+REVOKE = f"mutation($id: ID!) {{ r: revokeApiKey(id: $id) {{ apiKey {{ id revokedAt }} {ERRORS} }} }}"
+VIEWER = "{ viewer { organization { id } apiKey { id revokedAt } } }"
+NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
+NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }"
+CONN = "totalCount nodes { id }"
+WORLD = f"""{{
+  viewer {{ organization {{ id }} apiKey {{ id revokedAt }} }}
+  accounts(first: 20) {{ totalCount nodes {{ id handle scrapeIntervalHours
+    videos(first: 20) {{ {CONN} }} creators(first: 20) {{ {CONN} }} }} }}
+  accountVideos(first: 20) {{ totalCount nodes {{ id account {{ id }} }} }}
+  individualVideos(first: 20) {{ totalCount nodes {{ id scrapeIntervalHours account {{ id }} }} }}
+  creators(first: 20) {{ totalCount nodes {{ id name description updatedAt
+    accounts(first: 20) {{ {CONN} }} }} }}
+}}"""
+
+
+def gid(type_name: str, pk: object) -> str:
+    """A global id in the API's format: unpadded base64url of "<Type>:<pk>"."""
+    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+
+
+@dataclass(frozen=True)
+class Ids:
+    """Global ids of one organization's objects; the field name's type is in `TYPES`."""
+
+    organization: str
+    api_key: str
+    account: str  # Instagram, two feed videos
+    tiktok_account: str  # TikTok, author of `dual_video`
+    account_video: str
+    individual_video: str  # added by hand, author not tracked
+    dual_video: str  # added by hand, author tracked: also an account video
+    creator: str  # members: account, tiktok_account
+
+
+TYPES = {
+    "organization": "Organization",
+    "api_key": "ApiKey",
+    "account": "Account",
+    "tiktok_account": "Account",
+    "account_video": "AccountVideo",
+    "individual_video": "IndividualVideo",
+    "dual_video": "IndividualVideo",
+    "creator": "Creator",
+}
+MISSING = Ids(**{f.name: gid(TYPES[f.name], MISSING_PK) for f in fields(Ids)})
+
+
+@dataclass
+class World:
+    a: Org
+    b: Org
+    a_ids: Ids
+    b_ids: Ids
+
+
+async def populate(org: Org) -> Ids:
+    """Identical data for every organization, through the API and (feed videos) the ORM."""
+
+    async def ok(document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        payload: dict[str, Any] = (await org.gql(document, variables)).data["r"]
+        assert payload["userErrors"] == []
+        return payload
+
+    ig = (await ok(TRACK, {"platform": "INSTAGRAM", "handle": "shared.profile"}))["account"]
+    tt = (await ok(TRACK, {"platform": "TIKTOK", "handle": "shared_tiktoker"}))["account"]
+    solo = await ok(ADD_VIDEO, {"id": "7234567890123456001", "platform": "TIKTOK"})
+    dual = await ok(
+        ADD_VIDEO, {"url": "https://www.tiktok.com/@shared_tiktoker/video/7234567890123456789"}
+    )
+    creator = await ok(CREATE_CREATOR, {"name": "Shared name", "accountIds": [ig["id"], tt["id"]]})
+    account = await models.Account.get(organization_id=org.id, handle="shared.profile")
+    now = datetime.now(UTC)
+    feed = [
+        await models.Video.create(
+            organization_id=org.id,
+            platform=models.Platform.INSTAGRAM,
+            platform_video_id=str(3_100_000_000_000_000_000 + n),
+            account_id=account.id,
+            discovered_at=now,
+            published_at=now - timedelta(days=n),
+        )
+        for n in (1, 2)
+    ]
+    viewer = (await org.gql(VIEWER)).data["viewer"]
+    return Ids(
+        organization=viewer["organization"]["id"],
+        api_key=viewer["apiKey"]["id"],
+        account=ig["id"],
+        tiktok_account=tt["id"],
+        account_video=gid("AccountVideo", feed[0].id),
+        individual_video=solo["video"]["id"],
+        dual_video=dual["video"]["id"],
+        creator=creator["creator"]["id"],
+    )
+
+
+@pytest.fixture
+async def world(make_org) -> World:  # type: ignore[no-untyped-def]
+    a, b = await make_org("A"), await make_org("B")
+    return World(a, b, await populate(a), await populate(b))
+
+
+async def orm_state(org_id: int) -> dict[str, Any]:
+    """Every row of the organization, straight from the database."""
+    creators = models.Creator.filter(organization_id=org_id)
+    return {
+        "accounts": await models.Account.filter(organization_id=org_id).order_by("id").values(),
+        "videos": await models.Video.filter(organization_id=org_id).order_by("id").values(),
+        "creators": await creators.order_by("id").values(),
+        "members": await models.CreatorAccount.filter(
+            creator_id__in=await creators.values_list("id", flat=True)
+        ).order_by("id").values_list("creator_id", "account_id"),
+        "keys": await models.ApiKey.filter(organization_id=org_id)
+        .order_by("id")
+        .values_list("id", "name", "scope", "created_at", "revoked_at"),
+        "idempotency": await models.IdempotencyRecord.filter(organization_id=org_id).count(),
+    }
+
+
+async def everything(world: World) -> tuple[Any, ...]:
+    """Both organizations' rows, and B's data as B's own key reads it."""
+    b_view = await world.b.gql(WORLD)
+    return await orm_state(world.a.id), await orm_state(world.b.id), b_view.status, b_view.body
+
+
+def listed(connection: dict[str, Any]) -> tuple[int, list[str]]:
+    return connection["totalCount"], sorted(node["id"] for node in connection["nodes"])
+
+
+def api_shape(data: dict[str, Any]) -> dict[str, Any]:
+    accounts, creators = data["accounts"]["nodes"], data["creators"]["nodes"]
+    return {
+        "accounts": listed(data["accounts"]),
+        "Account.videos": {a["id"]: listed(a["videos"]) for a in accounts},
+        "Account.creators": {a["id"]: listed(a["creators"]) for a in accounts},
+        "accountVideos": listed(data["accountVideos"]),
+        "individualVideos": listed(data["individualVideos"]),
+        "creators": listed(data["creators"]),
+        "Creator.accounts": {c["id"]: listed(c["accounts"]) for c in creators},
+    }
+
+
+def orm_shape(state: dict[str, Any]) -> dict[str, Any]:
+    def ids(type_name: str, pks: list[int]) -> tuple[int, list[str]]:
+        return len(pks), sorted(gid(type_name, pk) for pk in pks)
+
+    accounts = [row["id"] for row in state["accounts"]]
+    creators = [row["id"] for row in state["creators"]]
+    videos, members = state["videos"], state["members"]
+    return {
+        "accounts": ids("Account", accounts),
+        "Account.videos": {
+            gid("Account", a): ids("AccountVideo", [v["id"] for v in videos if v["account_id"] == a])
+            for a in accounts
+        },
+        "Account.creators": {
+            gid("Account", a): ids("Creator", [c for c, m in members if m == a]) for a in accounts
+        },
+        "accountVideos": ids("AccountVideo", [v["id"] for v in videos if v["account_id"]]),
+        "individualVideos": ids("IndividualVideo", [v["id"] for v in videos if v["is_individual"]]),
+        "creators": ids("Creator", creators),
+        "Creator.accounts": {
+            gid("Creator", c): ids("Account", [m for k, m in members if k == c]) for c in creators
+        },
+    }
+
+
+@pytest.mark.parametrize("field", [f.name for f in fields(Ids)])
+async def test_node_and_nodes_give_null_for_another_orgs_id_exactly_as_for_a_missing_id(
+    world: World, field: str
+) -> None:
+    foreign, missing, own = (getattr(ids, field) for ids in (world.b_ids, MISSING, world.a_ids))
+    type_name = TYPES[field]
+    at_home = await world.b.gql(NODE, {"id": foreign})
+    assert at_home.data == {"node": {"__typename": type_name, "id": foreign}}
+    from_a = await world.a.gql(NODE, {"id": foreign})
+    from_a_missing = await world.a.gql(NODE, {"id": missing})
+    assert from_a.status == from_a_missing.status == 200
+    assert from_a.body == from_a_missing.body == {"data": {"node": None}}
+    batch = await world.a.gql(NODES, {"ids": [foreign, own, missing]})
+    assert batch.body == {"data": {"nodes": [None, {"__typename": type_name, "id": own}, None]}}
+
+
+@pytest.mark.parametrize(
+    "bad_id",
+    [
+        "garbage", "!!", "====", "Account:1", "QWNjb3VudA", "x" * 5000, 2**53,
+        gid("Video", 1), gid("User", 1), gid("account", 1), gid("Account", ""),
+        gid("Account", "-1"), gid("Account", 0), gid("Account", "1.5"), gid("Account", " 1"),
+        gid("Account", "1:2"), gid("Account", "\u0661"), gid("Account", 2**31),
+        gid("Account", 10**30), base64.urlsafe_b64encode(b"\xff\xfe:\x00").decode(),
+    ],
+)
+async def test_malformed_id_gives_null_node_and_null_nodes_entry_without_errors(
+    world: World, bad_id: object
+) -> None:
+    single = await world.a.gql(NODE, {"id": bad_id})
+    assert (single.status, single.body) == (200, {"data": {"node": None}})
+    batch = await world.a.gql(NODES, {"ids": [bad_id, world.a_ids.account]})
+    assert (batch.status, batch.body) == (
+        200,
+        {"data": {"nodes": [None, {"__typename": "Account", "id": world.a_ids.account}]}},
+    )
+
+
+async def test_every_connection_and_total_count_hold_exactly_the_callers_own_rows(
+    world: World,
+) -> None:
+    shapes = {}
+    for org in (world.a, world.b):
+        shape = api_shape((await org.gql(WORLD)).data)
+        assert shape == orm_shape(await orm_state(org.id))
+        counts = {k: v[0] for k, v in shape.items() if isinstance(v, tuple)}
+        assert counts == {"accounts": 2, "accountVideos": 3, "individualVideos": 2, "creators": 1}
+        shapes[org.id] = shape
+    a_ids, b_ids = (
+        {i for conn in ("accounts", "accountVideos", "individualVideos", "creators")
+         for i in shape[conn][1]}
+        for shape in shapes.values()
+    )
+    assert a_ids.isdisjoint(b_ids)
+
+
+@pytest.mark.parametrize(
+    ("connection", "argument", "field"),
+    [
+        ("accounts", "creatorId", "creator"),
+        ("accountVideos", "accountId", "account"),
+        ("accountVideos", "creatorId", "creator"),
+        ("individualVideos", "accountId", "tiktok_account"),
+        ("individualVideos", "creatorId", "creator"),
+        ("creators", "accountId", "account"),
+    ],
+)
+async def test_connection_filtered_by_another_orgs_id_is_empty_exactly_as_for_a_missing_id(
+    world: World, connection: str, argument: str, field: str
+) -> None:
+    document = f"query($id: ID) {{ {connection}({argument}: $id) {{ {CONN} }} }}"
+    at_home = await world.b.gql(document, {"id": getattr(world.b_ids, field)})
+    assert at_home.data[connection]["totalCount"] > 0
+    foreign = await world.a.gql(document, {"id": getattr(world.b_ids, field)})
+    missing = await world.a.gql(document, {"id": getattr(MISSING, field)})
+    assert foreign.body == missing.body == {"data": {connection: {"totalCount": 0, "nodes": []}}}
+
+
+Vars = Callable[[Ids, Ids], dict[str, Any]]  # (caller's own ids, the other ids) -> variables
+
+
+def mutation(call: str, params: str, selection: str) -> str:
+    return f"mutation{f'({params})' if params else ''} {{ r: {call} {{ {selection} {ERRORS} }} }}"
+
+
+ID_PARAM, PAIR = "$id: ID!", "$creatorId: ID!, $accountIds: [ID!]!"
+MEMBERS_CALL = "(creatorId: $creatorId, accountIds: $accountIds)"
+FOREIGN_ID_CASES: list[tuple[str, str, Vars]] = [
+    (
+        "untrackAccount",
+        mutation("untrackAccount(id: $id)", ID_PARAM, "untrackedAccountId"),
+        lambda own, x: {"id": x.account},
+    ),
+    (
+        "updateAccount",
+        mutation("updateAccount(id: $id, scrapeIntervalHours: 5)", ID_PARAM, "account { id }"),
+        lambda own, x: {"id": x.account},
+    ),
+    (
+        "updateVideo",
+        mutation("updateVideo(id: $id, scrapeIntervalHours: 5)", ID_PARAM, "video { id }"),
+        lambda own, x: {"id": x.individual_video},
+    ),
+    (
+        "removeVideo",
+        mutation("removeVideo(id: $id)", ID_PARAM, "removedVideoId"),
+        lambda own, x: {"id": x.dual_video},
+    ),
+    (
+        "updateCreator",
+        mutation('updateCreator(id: $id, name: "Taken", description: "x")', ID_PARAM, "creator { id }"),
+        lambda own, x: {"id": x.creator},
+    ),
+    (
+        "deleteCreator",
+        mutation("deleteCreator(id: $id)", ID_PARAM, "deletedCreatorId"),
+        lambda own, x: {"id": x.creator},
+    ),
+    (
+        "addAccountsToCreator-foreign-creator",
+        mutation("addAccountsToCreator" + MEMBERS_CALL, PAIR, "creator { id }"),
+        lambda own, x: {"creatorId": x.creator, "accountIds": [own.account]},
+    ),
+    (
+        "addAccountsToCreator-foreign-account",
+        mutation("addAccountsToCreator" + MEMBERS_CALL, PAIR, "creator { id }"),
+        lambda own, x: {"creatorId": own.creator, "accountIds": [own.account, x.account]},
+    ),
+    (
+        "removeAccountsFromCreator-foreign-creator",
+        mutation("removeAccountsFromCreator" + MEMBERS_CALL, PAIR, "creator { id }"),
+        lambda own, x: {"creatorId": x.creator, "accountIds": [x.account]},
+    ),
+    (
+        "removeAccountsFromCreator-foreign-account",
+        mutation("removeAccountsFromCreator" + MEMBERS_CALL, PAIR, "creator { id }"),
+        lambda own, x: {"creatorId": own.creator, "accountIds": [own.account, x.account]},
+    ),
+    (
+        "createCreator",
+        mutation('createCreator(name: "Fresh", accountIds: $ids)', "$ids: [ID!]!", "creator { id }"),
+        lambda own, x: {"ids": [own.account, x.account]},
+    ),
+    (
+        "revokeApiKey",
+        mutation("revokeApiKey(id: $id)", ID_PARAM, "apiKey { id }"),
+        lambda own, x: {"id": x.api_key},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("document", "variables"), [pytest.param(d, v, id=n) for n, d, v in FOREIGN_ID_CASES]
+)
+async def test_mutation_with_another_orgs_id_is_not_found_like_a_missing_id_and_changes_nothing(
+    world: World, document: str, variables: Vars
+) -> None:
+    before = await everything(world)
+    foreign = await world.a.gql(document, variables(world.a_ids, world.b_ids))
+    missing = await world.a.gql(document, variables(world.a_ids, MISSING))
+    assert foreign.body == missing.body
+    payload = foreign.data["r"]
+    assert [error["code"] for error in payload.pop("userErrors")] == ["NOT_FOUND"]
+    assert set(payload.values()) == {None}
+    assert await everything(world) == before
+
+
+async def test_track_account_of_a_handle_another_org_tracks_creates_a_separate_account_for_each(
+    world: World,
+) -> None:
+    b_args = {"platform": "TIKTOK", "handle": "b_first", "key": "same-key"}
+    b_first = (await world.b.gql(TRACK, b_args)).data["r"]
+    untracked = "https://www.tiktok.com/@b_author/video/7234567890123456777"
+    assert (await world.b.gql(ADD_VIDEO, {"url": untracked})).data["r"]["userErrors"] == []
+    b_before = await orm_state(world.b.id)
+    a_ids = []
+    for args in (b_args, {"platform": "TIKTOK", "handle": "b_author"}):
+        tracked = (await world.a.gql(TRACK, args)).data["r"]
+        assert tracked["created"] is True and tracked["userErrors"] == []
+        a_ids.append(tracked["account"]["id"])
+    assert a_ids[0] != b_first["account"]["id"]
+    assert await orm_state(world.b.id) == b_before  # B's video of @b_author was not adopted
+    rows = await models.Account.filter(handle="b_first").values_list("organization_id", flat=True)
+    assert sorted(rows) == sorted([world.a.id, world.b.id])
+    for account_id in a_ids:
+        node = await world.a.gql(
+            "query($id: ID!) { node(id: $id) { ... on Account { videos { totalCount } } } }",
+            {"id": account_id},
+        )
+        assert node.data == {"node": {"videos": {"totalCount": 0}}}
+    again = (await world.a.gql(TRACK, {"platform": "TIKTOK", "handle": "b_first"})).data["r"]
+    assert (again["created"], again["account"]["id"]) == (False, a_ids[0])
+
+
+@pytest.mark.parametrize("victim", [Scope.READ, Scope.ADMIN], ids=["another_key", "calling_key"])
+async def test_key_revoked_by_revoke_api_key_is_refused_with_401_on_the_next_request(
+    org: Org, victim: Scope
+) -> None:
+    key_id = (await org.gql(VIEWER, scope=victim)).data["viewer"]["apiKey"]["id"]
+    revoked = (await org.gql(REVOKE, {"id": key_id})).data["r"]
+    assert revoked["userErrors"] == [] and revoked["apiKey"]["id"] == key_id
+    assert revoked["apiKey"]["revokedAt"] is not None
+    refused = await org.gql(VIEWER, scope=victim)
+    assert (refused.status, refused.codes, "data" in refused.body) == (
+        401, ["UNAUTHENTICATED"], False
+    )
+    assert await models.ApiKey.filter(organization_id=org.id, revoked_at__isnull=False).count() == 1
+    if victim is not Scope.ADMIN:
+        assert (await org.gql(VIEWER)).data["viewer"]["apiKey"]["revokedAt"] is None
+
+
+OwnVars = Callable[[Ids], dict[str, Any]]
+BY_NAME = {name: (document, variables) for name, document, variables in FOREIGN_ID_CASES}
+
+
+def own_case(name: str) -> tuple[str, str, OwnVars]:
+    """A FOREIGN_ID_CASES mutation aimed at the caller's own objects: it succeeds."""
+    document, variables = BY_NAME[name]
+    return name.split("-")[0], document, lambda own: variables(own, own)
+
+
+SCOPE_CASES: list[tuple[str, Scope, str, OwnVars]] = [
+    ("trackAccount", Scope.WRITE, TRACK, lambda own: {"platform": "TIKTOK", "handle": "new_one"}),
+    ("addVideo", Scope.WRITE, ADD_VIDEO, lambda own: {"id": "7234567890123", "platform": "TIKTOK"}),
+    (
+        "createCreator",
+        Scope.WRITE,
+        CREATE_CREATOR,
+        lambda own: {"name": "New", "accountIds": [own.account]},
+    ),
+    *(
+        (name, Scope.WRITE, document, variables)
+        for name, document, variables in map(
+            own_case,
+            [
+                "untrackAccount",
+                "updateAccount",
+                "updateVideo",
+                "removeVideo",
+                "updateCreator",
+                "deleteCreator",
+                "addAccountsToCreator-foreign-creator",
+                "removeAccountsFromCreator-foreign-account",
+            ],
+        )
+    ),
+    (
+        "createApiKey",
+        Scope.ADMIN,
+        mutation('createApiKey(name: "new", scope: WRITE)', "", "secret apiKey { id }"),
+        lambda own: {},
+    ),
+    ("revokeApiKey", Scope.ADMIN, REVOKE, lambda own: {"id": own.api_key}),
+]
+
+
+@pytest.mark.parametrize(
+    ("required", "document", "variables"),
+    [pytest.param(s, d, v, id=n) for n, s, d, v in SCOPE_CASES],
+)
+async def test_mutation_below_its_scope_is_insufficient_scope_and_changes_nothing_then_succeeds(
+    world: World, required: Scope, document: str, variables: Callable[[Ids], dict[str, Any]]
+) -> None:
+    before = await orm_state(world.a.id)
+    for scope in (s for s in Scope if s < required):
+        refused = await world.a.gql(document, variables(world.a_ids), scope=scope)
+        assert refused.codes == ["INSUFFICIENT_SCOPE"] and refused.body["data"] is None
+        assert refused.errors[0]["extensions"]["required"] == required.name
+        assert await orm_state(world.a.id) == before
+    done = await world.a.gql(document, variables(world.a_ids), scope=required)
+    assert done.data["r"]["userErrors"] == []
+    assert await orm_state(world.a.id) != before
