@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from pydantic import SecretStr
 from asgi_lifespan import LifespanManager
 
 from app import db, models
@@ -62,7 +63,7 @@ def settings(database_url: str) -> Settings:
     return Settings(
         environment="test",
         database_url=database_url,
-        secret_key="test-secret-key",  # type: ignore[arg-type]
+        secret_key=SecretStr("test-secret-key"),
         log_json=False,
     )
 
@@ -128,7 +129,7 @@ class Org:
 
 
 @pytest.fixture
-async def make_org(app_client: httpx.AsyncClient):  # type: ignore[no-untyped-def]
+async def make_org(app_client: httpx.AsyncClient) -> Callable[..., Awaitable[Org]]:
     """Factory of isolated organizations: tests never see each other's rows."""
 
     async def make(name: str | None = None) -> Org:
@@ -143,7 +144,7 @@ async def make_org(app_client: httpx.AsyncClient):  # type: ignore[no-untyped-de
 
 
 @pytest.fixture
-async def org(make_org) -> Org:  # type: ignore[no-untyped-def]
+async def org(make_org: Callable[..., Awaitable[Org]]) -> Org:
     """One isolated organization."""
     result: Org = await make_org()
     return result
