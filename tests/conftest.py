@@ -18,8 +18,8 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from pydantic import SecretStr
 from asgi_lifespan import LifespanManager
+from pydantic import SecretStr
 
 from app import db, models
 from app.main import create_app

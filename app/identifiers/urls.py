@@ -53,13 +53,13 @@ _DEEP_LINK_MEDIA_ID: Final = re.compile(r"([0-9]{1,20})(?:_[0-9]{1,20})?")
 # Instagram path segment → canonical path segment; IGTV (`tv`) posts open fine under `/p/`.
 _INSTAGRAM_POST_PATHS: Final = {"p": "p", "tv": "p", "reel": "reel", "reels": "reel"}
 _INSTAGRAM_POST_SUFFIXES: Final = frozenset({(), ("embed",), ("embed", "captioned")})
-# First path segments Instagram uses for its own pages; no account can be called this.
+# First path segments of Instagram's own pages. Kept to paths known to be in use: a wrong entry
+# would make a real account unreachable by URL.
 _INSTAGRAM_RESERVED: Final = frozenset(
     {
-        "about", "accounts", "api", "ar", "challenge", "create", "developer", "direct",
-        "directory", "download", "emails", "explore", "graphql", "help", "legal", "lite",
-        "nametag", "oauth", "press", "privacy", "s", "session", "static", "stories",
-        "terms", "web", "your_activity",
+        "about", "accounts", "api", "ar", "challenge", "developer", "direct", "directory",
+        "emails", "explore", "graphql", "legal", "nametag", "oauth", "privacy", "s", "session",
+        "static", "stories", "web", "your_activity",
     }
 )  # fmt: skip
 _TIKTOK_ID_PREFIXES: Final = frozenset(
