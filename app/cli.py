@@ -62,7 +62,11 @@ def cmd_org_create(settings: Settings, args: argparse.Namespace) -> int:
     from app.services import organizations
 
     async def work() -> int:
-        org = await organizations.create_organization(args.name)
+        try:
+            org = await organizations.create_organization(args.name)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         print(f"organization {org.id} {org.name!r} created")
         return 0
 
