@@ -46,7 +46,9 @@ async def track_account(
     try:
         platform, normalized = parse_profile_ref(platform=platform, handle=handle, url=url)
     except IdentifierError as exc:
-        return Outcome.fail(exc.code, exc.message, exc.field or "handle")
+        if exc.field is None:
+            return Outcome.fail(exc.code, "Give exactly one of handle (+ platform) or url")
+        return Outcome.fail(exc.code, exc.message, exc.field)
     interval = check_interval(scrape_interval_hours)
     if interval.problems:
         return Outcome(problems=interval.problems)

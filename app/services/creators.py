@@ -49,6 +49,8 @@ async def create_creator(
 ) -> Outcome[models.Creator]:
     """Create a creator with its first member accounts."""
     cleaned, problems = _check_name(name)
+    if not account_ids:
+        problems.append(Problem("EMPTY", "A creator needs at least one account", ("accountIds",)))
     members, member_problems = await _owned_accounts(tenant, account_ids, "accountIds")
     problems += member_problems
     if problems or cleaned is None:

@@ -31,6 +31,8 @@ async def add_video(
     try:
         ref = parse_video_ref(url=url, shortcode=shortcode, video_id=video_id, platform=platform)
     except IdentifierError as exc:
+        if exc.field is None:  # the identifiers module names its own parameters
+            return Outcome.fail(exc.code, "Give exactly one of url, shortcode or id (+ platform)")
         return Outcome.fail(exc.code, exc.message, _field(exc.field))
     if ref.requires_resolution or ref.media_id is None:
         return Outcome.fail(
@@ -86,9 +88,9 @@ def canonical_post_url(platform: Platform, media_id: str, handle: str | None) ->
     return f"https://www.tiktok.com/@{handle or ''}/video/{media_id}"
 
 
-def _field(field: str | None) -> str:
+def _field(field: str) -> str:
     # The GraphQL argument for the numeric id is `id`.
-    return "id" if field == "video_id" else field or "url"
+    return "id" if field == "video_id" else field
 
 
 async def update_video(

@@ -137,7 +137,9 @@ async def orm_state(org_id: int) -> dict[str, Any]:
         "creators": await creators.order_by("id").values(),
         "members": await models.CreatorAccount.filter(
             creator_id__in=await creators.values_list("id", flat=True)
-        ).order_by("id").values_list("creator_id", "account_id"),
+        )
+        .order_by("id")
+        .values_list("creator_id", "account_id"),
         "keys": await models.ApiKey.filter(organization_id=org_id)
         .order_by("id")
         .values_list("id", "name", "scope", "created_at", "revoked_at"),
@@ -213,11 +215,26 @@ async def test_node_and_nodes_give_null_for_another_orgs_id_exactly_as_for_a_mis
 @pytest.mark.parametrize(
     "bad_id",
     [
-        "garbage", "!!", "====", "Account:1", "QWNjb3VudA", "x" * 5000, 2**53,
-        gid("Video", 1), gid("User", 1), gid("account", 1), gid("Account", ""),
-        gid("Account", "-1"), gid("Account", 0), gid("Account", "1.5"), gid("Account", " 1"),
-        gid("Account", "1:2"), gid("Account", "\u0661"), gid("Account", 2**31),
-        gid("Account", 10**30), base64.urlsafe_b64encode(b"\xff\xfe:\x00").decode(),
+        "garbage",
+        "!!",
+        "====",
+        "Account:1",
+        "QWNjb3VudA",
+        "x" * 5000,
+        2**53,
+        gid("Video", 1),
+        gid("User", 1),
+        gid("account", 1),
+        gid("Account", ""),
+        gid("Account", "-1"),
+        gid("Account", 0),
+        gid("Account", "1.5"),
+        gid("Account", " 1"),
+        gid("Account", "1:2"),
+        gid("Account", "\u0661"),
+        gid("Account", 2**31),
+        gid("Account", 10**30),
+        base64.urlsafe_b64encode(b"\xff\xfe:\x00").decode(),
     ],
 )
 async def test_malformed_id_gives_null_node_and_null_nodes_entry_without_errors(
@@ -287,19 +304,23 @@ MUTATIONS: dict[str, tuple[Scope, str, Vars]] = {
     "trackAccount": (W, TRACK, lambda o, t: {"platform": "TIKTOK", "handle": "new_one"}),
     "addVideo": (W, ADD_VIDEO, lambda o, t: {"id": "7234567890123", "platform": "TIKTOK"}),
     "untrackAccount": (
-        W, mutation("untrackAccount(id: $id)", ID, "untrackedAccountId"),
+        W,
+        mutation("untrackAccount(id: $id)", ID, "untrackedAccountId"),
         lambda o, t: {"id": t.account},
     ),
     "updateAccount": (
-        W, mutation("updateAccount(id: $id, scrapeIntervalHours: 5)", ID, "account { id }"),
+        W,
+        mutation("updateAccount(id: $id, scrapeIntervalHours: 5)", ID, "account { id }"),
         lambda o, t: {"id": t.account},
     ),
     "updateVideo": (
-        W, mutation("updateVideo(id: $id, scrapeIntervalHours: 5)", ID, "video { id }"),
+        W,
+        mutation("updateVideo(id: $id, scrapeIntervalHours: 5)", ID, "video { id }"),
         lambda o, t: {"id": t.individual_video},
     ),
     "removeVideo": (
-        W, mutation("removeVideo(id: $id)", ID, "removedVideoId"),
+        W,
+        mutation("removeVideo(id: $id)", ID, "removedVideoId"),
         lambda o, t: {"id": t.dual_video},
     ),
     "createCreator": (
@@ -308,27 +329,38 @@ MUTATIONS: dict[str, tuple[Scope, str, Vars]] = {
         lambda o, t: {"ids": [o.account, t.account]},
     ),
     "updateCreator": (
-        W, mutation('updateCreator(id: $id, name: "Taken", description: "x")', ID, "creator {id}"),
+        W,
+        mutation('updateCreator(id: $id, name: "Taken", description: "x")', ID, "creator {id}"),
         lambda o, t: {"id": t.creator},
     ),
     "deleteCreator": (
-        W, mutation("deleteCreator(id: $id)", ID, "deletedCreatorId"),
+        W,
+        mutation("deleteCreator(id: $id)", ID, "deletedCreatorId"),
         lambda o, t: {"id": t.creator},
     ),
     "addAccountsToCreator-their-creator": (
-        W, ADD, lambda o, t: {"creatorId": t.creator, "accountIds": [o.account]}
+        W,
+        ADD,
+        lambda o, t: {"creatorId": t.creator, "accountIds": [o.account]},
     ),
     "addAccountsToCreator-their-account": (
-        W, ADD, lambda o, t: {"creatorId": o.creator, "accountIds": [o.account, t.account]}
+        W,
+        ADD,
+        lambda o, t: {"creatorId": o.creator, "accountIds": [o.account, t.account]},
     ),
     "removeAccountsFromCreator-their-creator": (
-        W, REMOVE, lambda o, t: {"creatorId": t.creator, "accountIds": [t.account]}
+        W,
+        REMOVE,
+        lambda o, t: {"creatorId": t.creator, "accountIds": [t.account]},
     ),
     "removeAccountsFromCreator-their-account": (
-        W, REMOVE, lambda o, t: {"creatorId": o.creator, "accountIds": [o.account, t.account]}
+        W,
+        REMOVE,
+        lambda o, t: {"creatorId": o.creator, "accountIds": [o.account, t.account]},
     ),
     "createApiKey": (
-        A, mutation('createApiKey(name: "new", scope: WRITE)', "", "secret apiKey { id }"),
+        A,
+        mutation('createApiKey(name: "new", scope: WRITE)', "", "secret apiKey { id }"),
         lambda o, t: {},
     ),
     "revokeApiKey": (A, REVOKE, lambda o, t: {"id": t.api_key}),
@@ -390,7 +422,9 @@ async def test_key_revoked_by_revoke_api_key_gets_401_unauthenticated_on_the_nex
     assert revoked["apiKey"]["revokedAt"] is not None
     refused = await org.gql(VIEWER, scope=victim)
     assert (refused.status, refused.codes, "data" in refused.body) == (
-        401, ["UNAUTHENTICATED"], False
+        401,
+        ["UNAUTHENTICATED"],
+        False,
     )
     assert await models.ApiKey.filter(organization_id=org.id, revoked_at__isnull=False).count() == 1
     if victim is not Scope.ADMIN:
