@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
 
 import strawberry
 from tortoise.expressions import Q, Subquery
@@ -18,13 +19,23 @@ from app.graphql.loaders import VideoFilters, filter_videos
 from app.graphql.nodes import resolve_node
 from app.graphql.pagination import (
     DEFAULT_PAGE_SIZE,
+    SortKey,
     binding_of,
     build_connection,
     fetch_page,
     page_args,
 )
 from app.graphql.types.account import Account
-from app.graphql.types.common import Availability, Connection, Node, Platform
+from app.graphql.types.arguments import (
+    After,
+    AvailabilityArg,
+    First,
+    PlatformArg,
+    PublishedAfter,
+    PublishedBefore,
+    TextArg,
+)
+from app.graphql.types.common import Connection, Node, Platform
 from app.graphql.types.creator import Creator
 from app.graphql.types.ordering import (
     ACCOUNT_SORT_KEYS,
@@ -37,6 +48,7 @@ from app.graphql.types.ordering import (
     AccountOrder,
     CreatorOrder,
     VideoOrder,
+    VideoOrderField,
 )
 from app.graphql.types.organization import ApiKey, Organization, Viewer
 from app.graphql.types.resolved_url import ResolvedUrl, resolve_url
@@ -44,19 +56,6 @@ from app.graphql.types.video import AccountVideo, IndividualVideo
 
 MAX_NODES = 200
 MAX_QUERY_LENGTH = 200
-
-First = Annotated[int | None, strawberry.argument(description="Page size, 1–200 (default 50).")]
-After = Annotated[str | None, strawberry.argument(description="Cursor from a previous page.")]
-PlatformArg = Annotated[
-    Platform | None, strawberry.argument(description="Only items on this platform.")
-]
-TextArg = Annotated[
-    str | None,
-    strawberry.argument(description="Case-insensitive text to look for (handle, name, caption)."),
-]
-AvailabilityArg = Annotated[
-    Availability | None, strawberry.argument(description="Only items in this state.")
-]
 
 
 def _text(query: str | None) -> str | None:
@@ -77,33 +76,73 @@ def _filter_id(global_id: str | None, type_name: str, field: str) -> int | None:
     return pk
 
 
-def _video_query(
+VideoOrderArg = Annotated[
+    VideoOrder | None,
+    strawberry.argument(description="Sort order; newest published first by default."),
+]
+N = TypeVar("N")
+
+
+@dataclass(frozen=True, slots=True)
+class VideoListRequest:
+    """The arguments shared by the two root video connections."""
+
+    first: int | None
+    after: str | None
+    platform: Platform | None
+    query: str | None
+    account_id: str | None
+    creator_id: str | None
+    filters: VideoFilters
+    order_by: VideoOrder | None
+
+
+async def _video_connection(
     info: Info,
+    name: str,
     base: QuerySet[models.Video],
-    *,
-    platform: Platform | None,
-    query: str | None,
-    account_id: str | None,
-    creator_id: str | None,
-    filters: VideoFilters,
-) -> QuerySet[models.Video]:
-    tenant = info.context.tenant
-    qs = filter_videos(base, filters)
-    if platform is not None:
-        qs = qs.filter(platform=platform)
-    if (text := _text(query)) is not None:
+    sort_keys: dict[VideoOrderField, SortKey],
+    to_node: Callable[[models.Video], N],
+    request: VideoListRequest,
+) -> Connection[N]:
+    ctx = info.context
+    order = request.order_by or DEFAULT_VIDEO_ORDER
+    text = _text(request.query)
+    account_pk = _filter_id(request.account_id, "Account", "accountId")
+    creator_pk = _filter_id(request.creator_id, "Creator", "creatorId")
+    qs = filter_videos(base, request.filters)
+    if request.platform is not None:
+        qs = qs.filter(platform=request.platform)
+    if text is not None:
         qs = qs.filter(
             Q(caption__icontains=text)
             | Q(author_handle__icontains=text)
             | Q(shortcode=text)
             | Q(platform_video_id=text)
         )
-    if (account_pk := _filter_id(account_id, "Account", "accountId")) is not None:
+    if account_pk is not None:
         qs = qs.filter(account_id=account_pk)
-    if (creator_pk := _filter_id(creator_id, "Creator", "creatorId")) is not None:
-        members = tenant.memberships().filter(creator_id=creator_pk).values("account_id")
+    if creator_pk is not None:
+        members = ctx.tenant.memberships().filter(creator_id=creator_pk).values("account_id")
         qs = qs.filter(account_id__in=Subquery(members))
-    return qs
+    args = page_args(
+        request.first,
+        request.after,
+        binding=binding_of(
+            name,
+            platform=request.platform,
+            query=text,
+            account=account_pk,
+            creator=creator_pk,
+            f=request.filters,
+            order=order,
+        ),
+        key=sort_keys[order.field],
+        direction=order.direction,
+    )
+    rows, has_next = await fetch_page(qs, args)
+    ctx.loaders.prime_videos(rows)
+    return build_connection(rows, has_next, args, to_node, qs.count)
 
 
 @strawberry.type(description="Read operations. Every result is confined to the key's organization.")
@@ -212,48 +251,29 @@ class Query:
             strawberry.ID | None,
             strawberry.argument(description="Only videos of this creator's accounts."),
         ] = None,
-        published_after: Annotated[
-            datetime | None, strawberry.argument(description="Published at or after this time.")
-        ] = None,
-        published_before: Annotated[
-            datetime | None, strawberry.argument(description="Published before this time.")
-        ] = None,
+        published_after: PublishedAfter = None,
+        published_before: PublishedBefore = None,
         availability: AvailabilityArg = None,
-        order_by: Annotated[
-            VideoOrder | None,
-            strawberry.argument(description="Sort order; newest published first by default."),
-        ] = None,
+        order_by: VideoOrderArg = None,
     ) -> Connection[AccountVideo]:
-        ctx = info.context
-        order = order_by or DEFAULT_VIDEO_ORDER
-        filters = VideoFilters(published_after, published_before, availability)
-        qs = _video_query(
-            info,
-            ctx.tenant.account_videos(),
-            platform=platform,
-            query=query,
-            account_id=account_id,
-            creator_id=creator_id,
-            filters=filters,
-        )
-        args = page_args(
+        request = VideoListRequest(
             first,
             after,
-            binding=binding_of(
-                "accountVideos",
-                platform=platform,
-                query=_text(query),
-                account=account_id,
-                creator=creator_id,
-                f=filters,
-                order=order,
-            ),
-            key=ACCOUNT_VIDEO_SORT_KEYS[order.field],
-            direction=order.direction,
+            platform,
+            query,
+            account_id,
+            creator_id,
+            VideoFilters(published_after, published_before, availability),
+            order_by,
         )
-        rows, has_next = await fetch_page(qs, args)
-        ctx.loaders.prime_videos(rows)
-        return build_connection(rows, has_next, args, AccountVideo.from_row, qs.count)
+        return await _video_connection(
+            info,
+            "accountVideos",
+            info.context.tenant.account_videos(),
+            ACCOUNT_VIDEO_SORT_KEYS,
+            AccountVideo.from_row,
+            request,
+        )
 
     @strawberry.field(description="Videos added by hand (by URL, shortcode or id).")
     async def individual_videos(
@@ -271,48 +291,29 @@ class Query:
             strawberry.ID | None,
             strawberry.argument(description="Only videos authored by this creator's accounts."),
         ] = None,
-        published_after: Annotated[
-            datetime | None, strawberry.argument(description="Published at or after this time.")
-        ] = None,
-        published_before: Annotated[
-            datetime | None, strawberry.argument(description="Published before this time.")
-        ] = None,
+        published_after: PublishedAfter = None,
+        published_before: PublishedBefore = None,
         availability: AvailabilityArg = None,
-        order_by: Annotated[
-            VideoOrder | None,
-            strawberry.argument(description="Sort order; newest published first by default."),
-        ] = None,
+        order_by: VideoOrderArg = None,
     ) -> Connection[IndividualVideo]:
-        ctx = info.context
-        order = order_by or DEFAULT_VIDEO_ORDER
-        filters = VideoFilters(published_after, published_before, availability)
-        qs = _video_query(
-            info,
-            ctx.tenant.individual_videos(),
-            platform=platform,
-            query=query,
-            account_id=account_id,
-            creator_id=creator_id,
-            filters=filters,
-        )
-        args = page_args(
+        request = VideoListRequest(
             first,
             after,
-            binding=binding_of(
-                "individualVideos",
-                platform=platform,
-                query=_text(query),
-                account=account_id,
-                creator=creator_id,
-                f=filters,
-                order=order,
-            ),
-            key=INDIVIDUAL_VIDEO_SORT_KEYS[order.field],
-            direction=order.direction,
+            platform,
+            query,
+            account_id,
+            creator_id,
+            VideoFilters(published_after, published_before, availability),
+            order_by,
         )
-        rows, has_next = await fetch_page(qs, args)
-        ctx.loaders.prime_videos(rows)
-        return build_connection(rows, has_next, args, IndividualVideo.from_row, qs.count)
+        return await _video_connection(
+            info,
+            "individualVideos",
+            info.context.tenant.individual_videos(),
+            INDIVIDUAL_VIDEO_SORT_KEYS,
+            IndividualVideo.from_row,
+            request,
+        )
 
     @strawberry.field(description="Creators (groups of accounts).")
     async def creators(

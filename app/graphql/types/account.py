@@ -18,6 +18,13 @@ from app.graphql.pagination import (
     page_args,
     page_in_memory,
 )
+from app.graphql.types.arguments import (
+    After,
+    AvailabilityArg,
+    First,
+    PublishedAfter,
+    PublishedBefore,
+)
 from app.graphql.types.common import Availability, Connection, Node, Platform
 from app.graphql.types.ordering import (
     ACCOUNT_VIDEO_SORT_KEYS,
@@ -159,12 +166,8 @@ class Account(Node):
     async def creators(
         self,
         info: Info,
-        first: Annotated[
-            int | None, strawberry.argument(description="Page size, 1–200 (default 50).")
-        ] = DEFAULT_PAGE_SIZE,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor from a previous page.")
-        ] = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
         order_by: Annotated[
             CreatorOrder | None, strawberry.argument(description="Sort order.")
         ] = None,
@@ -193,23 +196,11 @@ class Account(Node):
     async def videos(
         self,
         info: Info,
-        first: Annotated[
-            int | None, strawberry.argument(description="Page size, 1–200 (default 50).")
-        ] = DEFAULT_PAGE_SIZE,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor from a previous page.")
-        ] = None,
-        published_after: Annotated[
-            datetime | None,
-            strawberry.argument(description="Only videos published at or after this time."),
-        ] = None,
-        published_before: Annotated[
-            datetime | None,
-            strawberry.argument(description="Only videos published before this time."),
-        ] = None,
-        availability: Annotated[
-            Availability | None, strawberry.argument(description="Only videos in this state.")
-        ] = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+        published_after: PublishedAfter = None,
+        published_before: PublishedBefore = None,
+        availability: AvailabilityArg = None,
         order_by: Annotated[
             VideoOrder | None,
             strawberry.argument(description="Sort order; newest published first by default."),

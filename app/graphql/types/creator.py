@@ -17,6 +17,10 @@ from app.graphql.pagination import (
     page_args,
     page_in_memory,
 )
+from app.graphql.types.arguments import (
+    After,
+    First,
+)
 from app.graphql.types.common import Connection, Node, Platform
 from app.graphql.types.ordering import (
     ACCOUNT_SORT_KEYS,
@@ -64,12 +68,8 @@ class Creator(Node):
     async def accounts(
         self,
         info: Info,
-        first: Annotated[
-            int | None, strawberry.argument(description="Page size, 1–200 (default 50).")
-        ] = DEFAULT_PAGE_SIZE,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor from a previous page.")
-        ] = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
         platform: Annotated[
             Platform | None, strawberry.argument(description="Only accounts on this platform.")
         ] = None,
