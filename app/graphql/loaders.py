@@ -14,6 +14,7 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from app import models
+from app.graphql.metric_loaders import MetricLoaders
 from app.graphql.pagination import PageArgs, apply_after, order_sql, sort_in_memory
 from app.models import Availability
 from app.services.tenancy import Tenant
@@ -42,6 +43,7 @@ class Loaders:
 
     def __init__(self, tenant: Tenant) -> None:
         self.tenant = tenant
+        self.metrics = MetricLoaders()
         self.account_by_id = DataLoader[int, models.Account | None](load_fn=self._accounts)
         self.video_by_id = DataLoader[int, models.Video | None](load_fn=self._videos)
         self.creator_by_id = DataLoader[int, models.Creator | None](load_fn=self._creators)

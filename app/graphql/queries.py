@@ -158,6 +158,13 @@ class Query:
         )
 
     @strawberry.field(
+        description="The caller's organization (the same as viewer.organization), with its "
+        "organization-wide metrics."
+    )
+    def organization(self, info: Info) -> Organization:
+        return Organization.from_row(info.context.organization)
+
+    @strawberry.field(
         description="The object with this global id; null when it does not exist or belongs to "
         "another organization."
     )

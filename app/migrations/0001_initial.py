@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('organization_id', fields.IntField()),
-                ('scope_kind', fields.IntEnumField(description='VIDEO: 1\nACCOUNT: 2\nORGANIZATION: 3', enum_type=ScopeKind, generated=False)),
+                ('scope_kind', fields.IntEnumField(description='VIDEO: 1\nACCOUNT: 2\nORGANIZATION: 3\nPROFILE: 4', enum_type=ScopeKind, generated=False)),
                 ('scope_id', fields.IntField()),
                 ('day', fields.DateField()),
                 ('observations', fields.IntField(default=0)),
@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('organization_id', fields.IntField()),
-                ('scope_kind', fields.IntEnumField(description='VIDEO: 1\nACCOUNT: 2\nORGANIZATION: 3', enum_type=ScopeKind, generated=False)),
+                ('scope_kind', fields.IntEnumField(description='VIDEO: 1\nACCOUNT: 2\nORGANIZATION: 3\nPROFILE: 4', enum_type=ScopeKind, generated=False)),
                 ('scope_id', fields.IntField()),
                 ('views_from', fields.DateField(null=True)),
                 ('plays_from', fields.DateField(null=True)),
@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
                 ('saves_from', fields.DateField(null=True)),
                 ('followers_from', fields.DateField(null=True)),
             ],
-            options={'table': 'metric_scope', 'app': 'models', 'unique_together': (('scope_kind', 'scope_id'),), 'pk_attr': 'id', 'table_description': 'Per scope and counter, the first date with a known value (before it, days are null).'},
+            options={'table': 'metric_scope', 'app': 'models', 'unique_together': (('scope_kind', 'scope_id'),), 'indexes': [Index(fields=['organization_id', 'scope_kind'])], 'pk_attr': 'id', 'table_description': 'Per scope and counter, the first date with a known value (before it, days are null).'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -19,6 +19,7 @@ class ScopeKind(IntEnum):
     VIDEO = 1  # one post
     ACCOUNT = 2  # an account's profile plus all its videos
     ORGANIZATION = 3  # every account, account video and individual video, each post once
+    PROFILE = 4  # an account's own profile counters (followers), without its videos
 
 
 class MetricDay(Model):
@@ -63,3 +64,4 @@ class MetricScope(Model):
     class Meta:
         table = "metric_scope"
         unique_together = (("scope_kind", "scope_id"),)
+        indexes = (("organization_id", "scope_kind"),)

@@ -9,6 +9,7 @@ from tortoise.transactions import in_transaction
 
 from app import models
 from app.identifiers import IdentifierError, Platform, parse_profile_ref
+from app.metrics import store
 from app.services.outcomes import Outcome
 from app.services.tenancy import Tenant, pluck_ids
 
@@ -72,11 +73,14 @@ async def track_account(
 
 
 async def _adopt_existing_videos(tenant: Tenant, account: models.Account) -> None:
-    # Individual videos by this author become the account's videos too (SPEC §10 rule).
-    await (
-        tenant.videos()
-        .filter(platform=account.platform, author_handle=account.handle, account_id__isnull=True)
-        .update(account_id=account.id, discovered_at=datetime.now(UTC))
+    # Individual videos by this author become the account's videos too, history included.
+    orphans = tenant.videos().filter(
+        platform=account.platform, author_handle=account.handle, account_id__isnull=True
+    )
+    for video_id in await pluck_ids(orphans):
+        await store.set_video_account(video_id, account.id)
+    await models.Video.filter(account_id=account.id, discovered_at__isnull=True).update(
+        discovered_at=datetime.now(UTC)
     )
 
 
@@ -106,12 +110,11 @@ async def untrack_account(tenant: Tenant, account_id: int) -> Outcome[int]:
     account = await tenant.accounts().filter(id=account_id).first()
     if account is None:
         return Outcome.fail("NOT_FOUND", "No such account", "id")
+    feed_only = await pluck_ids(tenant.videos().filter(account_id=account.id, is_individual=False))
+    await store.forget_account(account.id, feed_only)
     async with in_transaction():
-        feed_only = tenant.videos().filter(account_id=account.id, is_individual=False)
-        doomed = await pluck_ids(feed_only)
-        await forget_scopes(models.ScopeKind.VIDEO, doomed)
-        await forget_scopes(models.ScopeKind.ACCOUNT, [account.id])
-        await models.Video.filter(id__in=doomed).delete()
+        await models.Video.filter(id__in=feed_only).delete()
+        # Hand-added posts stay; the account scope they belonged to is gone with the account.
         await (
             tenant.videos()
             .filter(account_id=account.id)
@@ -119,11 +122,3 @@ async def untrack_account(tenant: Tenant, account_id: int) -> Outcome[int]:
         )
         await account.delete()
     return Outcome(value=account_id)
-
-
-async def forget_scopes(kind: models.ScopeKind, ids: list[int]) -> None:
-    """Delete the derived metric rows of the given scopes."""
-    if not ids:
-        return
-    await models.MetricDay.filter(scope_kind=kind, scope_id__in=ids).delete()
-    await models.MetricScope.filter(scope_kind=kind, scope_id__in=ids).delete()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from app import models
 from app.identifiers import IdentifierError, Platform, parse_video_ref, pk_to_shortcode
-from app.services.accounts import check_interval, forget_scopes
+from app.metrics import store
+from app.services.accounts import check_interval
 from app.services.outcomes import Outcome
 from app.services.tenancy import Tenant
 
@@ -114,12 +114,10 @@ async def remove_video(tenant: Tenant, video_id: int) -> Outcome[int]:
     video = await tenant.individual_videos().filter(id=video_id).first()
     if video is None:
         return Outcome.fail("NOT_FOUND", "No such individual video", "id")
-    async with in_transaction():
-        if video.account_id is not None:
-            video.is_individual = False
-            video.individual_added_at = None
-            await video.save(update_fields=["is_individual", "individual_added_at"])
-        else:
-            await forget_scopes(models.ScopeKind.VIDEO, [video.id])
-            await video.delete()
+    if video.account_id is not None:
+        video.is_individual = False
+        video.individual_added_at = None
+        await video.save(update_fields=["is_individual", "individual_added_at"])
+    else:
+        await store.forget_video(video.id)
     return Outcome(value=video_id)

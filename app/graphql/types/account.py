@@ -26,6 +26,16 @@ from app.graphql.types.arguments import (
     PublishedBefore,
 )
 from app.graphql.types.common import Availability, Connection, Node, Platform
+from app.graphql.types.metric_fields import (
+    COMPARISON_DESCRIPTION,
+    METRICS_DESCRIPTION,
+    SERIES_DESCRIPTION,
+    WindowArg,
+    engagement_comparison,
+    engagement_metrics,
+    engagement_series,
+)
+from app.graphql.types.metrics import EngagementComparison, EngagementMetrics, EngagementSeries
 from app.graphql.types.ordering import (
     ACCOUNT_VIDEO_SORT_KEYS,
     CREATOR_SORT_KEYS,
@@ -35,7 +45,9 @@ from app.graphql.types.ordering import (
     VideoOrder,
 )
 from app.graphql.types.scalars import BigInt, big
+from app.metrics.reader import ScopeKey
 from app.models import Platform as PlatformModel
+from app.models import ScopeKind
 
 if TYPE_CHECKING:
     from app.graphql.types.creator import Creator
@@ -161,6 +173,21 @@ class Account(Node):
     @strawberry.field(description="Whether the owner connected the account for insights (saves).")
     def is_connected(self) -> bool:
         return self.row.insights_token is not None
+
+    async def _scopes(self, info: Info) -> list[ScopeKey]:
+        return [(ScopeKind.ACCOUNT, self.row.id)]
+
+    @strawberry.field(description=METRICS_DESCRIPTION)
+    async def metrics(self, info: Info, window: WindowArg) -> EngagementMetrics:
+        return await engagement_metrics(info, await self._scopes(info), window)
+
+    @strawberry.field(description=SERIES_DESCRIPTION)
+    async def series(self, info: Info, window: WindowArg) -> EngagementSeries:
+        return await engagement_series(info, await self._scopes(info), window)
+
+    @strawberry.field(description=COMPARISON_DESCRIPTION)
+    async def comparison(self, info: Info, window: WindowArg) -> EngagementComparison:
+        return await engagement_comparison(info, await self._scopes(info), window)
 
     @strawberry.field(description="Creators this account belongs to.")
     async def creators(

@@ -22,11 +22,23 @@ from app.graphql.types.arguments import (
     First,
 )
 from app.graphql.types.common import Connection, Node, Platform
+from app.graphql.types.metric_fields import (
+    COMPARISON_DESCRIPTION,
+    METRICS_DESCRIPTION,
+    SERIES_DESCRIPTION,
+    WindowArg,
+    engagement_comparison,
+    engagement_metrics,
+    engagement_series,
+)
+from app.graphql.types.metrics import EngagementComparison, EngagementMetrics, EngagementSeries
 from app.graphql.types.ordering import (
     ACCOUNT_SORT_KEYS,
     DEFAULT_ACCOUNT_ORDER,
     AccountOrder,
 )
+from app.metrics.reader import ScopeKey
+from app.models import ScopeKind
 
 if TYPE_CHECKING:
     from app.graphql.types.account import Account
@@ -63,6 +75,22 @@ class Creator(Node):
     @strawberry.field(description="When the creator was last changed.")
     def updated_at(self) -> datetime:
         return self.row.updated_at
+
+    async def _scopes(self, info: Info) -> list[ScopeKey]:
+        ids = await info.context.loaders.account_ids_by_creator_id.load(self.row.id)
+        return [(ScopeKind.ACCOUNT, account_id) for account_id in sorted(ids)]
+
+    @strawberry.field(description=METRICS_DESCRIPTION)
+    async def metrics(self, info: Info, window: WindowArg) -> EngagementMetrics:
+        return await engagement_metrics(info, await self._scopes(info), window)
+
+    @strawberry.field(description=SERIES_DESCRIPTION)
+    async def series(self, info: Info, window: WindowArg) -> EngagementSeries:
+        return await engagement_series(info, await self._scopes(info), window)
+
+    @strawberry.field(description=COMPARISON_DESCRIPTION)
+    async def comparison(self, info: Info, window: WindowArg) -> EngagementComparison:
+        return await engagement_comparison(info, await self._scopes(info), window)
 
     @strawberry.field(description="The member accounts.")
     async def accounts(

@@ -7,9 +7,21 @@ from datetime import datetime
 import strawberry
 
 from app import models
+from app.graphql.context import Info
 from app.graphql.ids import encode_id
 from app.graphql.types.common import Node
-from app.models import Scope
+from app.graphql.types.metric_fields import (
+    COMPARISON_DESCRIPTION,
+    METRICS_DESCRIPTION,
+    SERIES_DESCRIPTION,
+    WindowArg,
+    engagement_comparison,
+    engagement_metrics,
+    engagement_series,
+)
+from app.graphql.types.metrics import EngagementComparison, EngagementMetrics, EngagementSeries
+from app.metrics.reader import ScopeKey
+from app.models import Scope, ScopeKind
 
 ApiKeyScope = Scope
 strawberry.enum(
@@ -45,6 +57,21 @@ class Organization(Node):
     @strawberry.field(description="How many days back a refresh discovers posts.")
     def lookback_days(self) -> int:
         return self.row.lookback_days
+
+    async def _scopes(self, info: Info) -> list[ScopeKey]:
+        return [(ScopeKind.ORGANIZATION, self.row.id)]
+
+    @strawberry.field(description=METRICS_DESCRIPTION)
+    async def metrics(self, info: Info, window: WindowArg) -> EngagementMetrics:
+        return await engagement_metrics(info, await self._scopes(info), window)
+
+    @strawberry.field(description=SERIES_DESCRIPTION)
+    async def series(self, info: Info, window: WindowArg) -> EngagementSeries:
+        return await engagement_series(info, await self._scopes(info), window)
+
+    @strawberry.field(description=COMPARISON_DESCRIPTION)
+    async def comparison(self, info: Info, window: WindowArg) -> EngagementComparison:
+        return await engagement_comparison(info, await self._scopes(info), window)
 
 
 @strawberry.type(description="An API key. The secret itself is shown only once, at creation.")

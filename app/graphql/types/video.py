@@ -11,7 +11,18 @@ from app import models
 from app.graphql.context import Info
 from app.graphql.ids import encode_id
 from app.graphql.types.common import Availability, Node, Platform
+from app.graphql.types.metric_fields import (
+    COMPARISON_DESCRIPTION,
+    METRICS_DESCRIPTION,
+    SERIES_DESCRIPTION,
+    WindowArg,
+    video_comparison,
+    video_metrics,
+    video_series,
+)
+from app.graphql.types.metrics import VideoComparison, VideoMetrics, VideoSeries
 from app.graphql.types.scalars import BigInt, big
+from app.models import ScopeKind
 
 if TYPE_CHECKING:
     from app.graphql.types.account import Account
@@ -136,6 +147,18 @@ class Video(Node):
     @strawberry.field(description="When the next scheduled refresh is due.")
     def next_scrape_time(self) -> datetime | None:
         return self.row.next_scrape_at
+
+    @strawberry.field(description=METRICS_DESCRIPTION)
+    async def metrics(self, info: Info, window: WindowArg) -> VideoMetrics:
+        return await video_metrics(info, (ScopeKind.VIDEO, self.row.id), window)
+
+    @strawberry.field(description=SERIES_DESCRIPTION)
+    async def series(self, info: Info, window: WindowArg) -> VideoSeries:
+        return await video_series(info, (ScopeKind.VIDEO, self.row.id), window)
+
+    @strawberry.field(description=COMPARISON_DESCRIPTION)
+    async def comparison(self, info: Info, window: WindowArg) -> VideoComparison:
+        return await video_comparison(info, (ScopeKind.VIDEO, self.row.id), window)
 
 
 @strawberry.type(description="A post discovered automatically from a tracked account's feed.")

@@ -1,0 +1,130 @@
+"""Reading cumulative rows in batches: one statement per batch, whatever its size."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+
+from app.metrics import sql
+from app.metrics.attribution import COLUMNS, KNOWN_FROM, KnownFrom, Row
+from app.models import ScopeKind
+
+ScopeKey = tuple[ScopeKind, int]
+PointKey = tuple[ScopeKind, int, date]
+
+_COLUMN_LIST = ", ".join(f"m.{c}" for c in COLUMNS)
+_CHUNK = 2000  # keeps SQLite under its bound-parameter limit
+
+
+def _row(record: dict[str, object]) -> Row | None:
+    if record.get("observations") is None:
+        return None
+    return tuple(int(record[c]) for c in COLUMNS)  # type: ignore[call-overload]
+
+
+async def load_points(keys: Sequence[PointKey]) -> dict[PointKey, Row | None]:
+    """For each (scope, day), the scope's latest row at or before that day (None if none)."""
+    conn = sql.connection()
+    found: dict[PointKey, Row | None] = {}
+    unique = list(dict.fromkeys(keys))
+    for offset in range(0, len(unique), _CHUNK):
+        chunk = unique[offset : offset + _CHUNK]
+        if sql.is_postgres(conn):
+            records = await conn.execute_query_dict(
+                "SELECT k.kind, k.sid, k.d, "
+                + _COLUMN_LIST
+                + " FROM unnest($1::int[], $2::int[], $3::date[]) AS k(kind, sid, d) "
+                "LEFT JOIN LATERAL (SELECT * FROM metric_day WHERE scope_kind = k.kind "
+                "AND scope_id = k.sid AND day <= k.d ORDER BY day DESC LIMIT 1) m ON true",
+                [
+                    [int(k[0]) for k in chunk],
+                    [k[1] for k in chunk],
+                    [k[2] for k in chunk],
+                ],
+            )
+        else:
+            values = ", ".join("(?, ?, ?)" for _ in chunk)
+            records = await conn.execute_query_dict(
+                f"WITH k(kind, sid, d) AS (VALUES {values}) SELECT k.kind, k.sid, k.d, "
+                + _COLUMN_LIST
+                + " FROM k LEFT JOIN metric_day m ON m.id = (SELECT id FROM metric_day "
+                "WHERE scope_kind = k.kind AND scope_id = k.sid AND day <= k.d "
+                "ORDER BY day DESC LIMIT 1)",
+                [v for k in chunk for v in (int(k[0]), k[1], k[2].isoformat())],
+            )
+        for record in records:
+            key = (ScopeKind(int(record["kind"])), int(record["sid"]), sql.as_date(record["d"]))
+            found[key] = _row(record)
+    return found
+
+
+async def load_ranges(
+    kind: ScopeKind, ids: Sequence[int], start: date, end: date
+) -> dict[int, list[tuple[date, Row]]]:
+    """Each scope's rows dated within [start, end], in date order."""
+    conn = sql.connection()
+    ranges: dict[int, list[tuple[date, Row]]] = defaultdict(list)
+    unique = list(dict.fromkeys(ids))
+    for offset in range(0, len(unique), _CHUNK):
+        chunk = unique[offset : offset + _CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        records = await sql.fetch(
+            conn,
+            f"SELECT m.scope_id, m.day, {_COLUMN_LIST} FROM metric_day m "
+            f"WHERE m.scope_kind = ? AND m.scope_id IN ({marks}) AND m.day >= ? AND m.day <= ? "
+            "ORDER BY m.scope_id, m.day",
+            [int(kind), *chunk, start, end],
+        )
+        for record in records:
+            row = _row(record)
+            assert row is not None
+            ranges[int(record["scope_id"])].append((sql.as_date(record["day"]), row))
+    return ranges
+
+
+async def load_observed_days(
+    kind: ScopeKind, ids: Sequence[int], start: date, end: date
+) -> dict[int, set[date]]:
+    """Each scope's dates within [start, end] that had at least one observation."""
+    conn = sql.connection()
+    days: dict[int, set[date]] = defaultdict(set)
+    unique = list(dict.fromkeys(ids))
+    for offset in range(0, len(unique), _CHUNK):
+        chunk = unique[offset : offset + _CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        records = await sql.fetch(
+            conn,
+            f"SELECT scope_id, day FROM metric_day WHERE scope_kind = ? AND scope_id IN ({marks}) "
+            "AND day >= ? AND day <= ? AND observations > 0",
+            [int(kind), *chunk, start, end],
+        )
+        for record in records:
+            days[int(record["scope_id"])].add(sql.as_date(record["day"]))
+    return days
+
+
+async def load_known(keys: Sequence[ScopeKey]) -> dict[ScopeKey, KnownFrom]:
+    """Each scope's first-known date per counter (all None for a scope with no history)."""
+    conn = sql.connection()
+    known: dict[ScopeKey, KnownFrom] = {key: dict.fromkeys(KNOWN_FROM) for key in keys}
+    by_kind: dict[ScopeKind, list[int]] = defaultdict(list)
+    for kind, scope_id in dict.fromkeys(keys):
+        by_kind[kind].append(scope_id)
+    columns = ", ".join(f"{name}_from" for name in KNOWN_FROM)
+    for kind, ids in by_kind.items():
+        for offset in range(0, len(ids), _CHUNK):
+            chunk = ids[offset : offset + _CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            records = await sql.fetch(
+                conn,
+                f"SELECT scope_id, {columns} FROM metric_scope "
+                f"WHERE scope_kind = ? AND scope_id IN ({marks})",
+                [int(kind), *chunk],
+            )
+            for record in records:
+                known[(kind, int(record["scope_id"]))] = {
+                    name: (sql.as_date(v) if (v := record[f"{name}_from"]) is not None else None)
+                    for name in KNOWN_FROM
+                }
+    return known

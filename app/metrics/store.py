@@ -1,0 +1,572 @@
+"""Writing observations: snapshots, an entity's cumulative rows, and its aggregate scopes.
+
+Each call handles one entity in one transaction: it locks the entity, then its account scope,
+then its organization scope (always in that order, so concurrent writers cannot deadlock), merges
+the new observations into the entity's daily snapshots, re-derives the entity's rows, and moves
+the aggregate scopes by the difference. Writing the same observation twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from app import models
+from app.identifiers import Platform
+from app.metrics import sql
+from app.metrics.attribution import (
+    COLUMNS,
+    CUMULATIVE,
+    KNOWN_FROM,
+    KnownFrom,
+    ProfileObservation,
+    RowChanges,
+    Rows,
+    VideoObservation,
+    derive_profile,
+    derive_video,
+    row_changes,
+)
+from app.models import ScopeKind
+
+_COLUMN_LIST = ", ".join(COLUMNS)
+_FROM_COLUMNS = tuple(f"{name}_from" for name in KNOWN_FROM)
+
+
+@dataclass(frozen=True, slots=True)
+class VideoCounters:
+    """One observation of a video's cumulative counters (None = not reported)."""
+
+    observed_at: datetime
+    views: int | None = None
+    plays: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    saves: int | None = None
+
+    def normalised(self, platform: Platform) -> VideoCounters:
+        """TikTok reports no separate plays (plays = views) and no saves (always unknown)."""
+        if platform is Platform.TIKTOK:
+            return VideoCounters(
+                self.observed_at, self.views, self.views, self.likes, self.comments, self.shares
+            )
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileCounters:
+    """One observation of an account's profile counters (None = not reported)."""
+
+    observed_at: datetime
+    followers: int | None = None
+    following: int | None = None
+    posts: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """A metric scope: what kind of thing, which one."""
+
+    kind: ScopeKind
+    id: int
+
+
+# --- locking and raw rows --------------------------------------------------------------------
+
+
+async def _lock(conn: BaseDBAsyncClient, scope: Scope) -> None:
+    # SQLite serialises writers by itself; PostgreSQL needs a per-scope lock because
+    # inserting a missing row copies its predecessor, which a concurrent update could change.
+    if sql.is_postgres(conn):
+        await sql.execute(
+            conn, "SELECT pg_advisory_xact_lock(?::int, ?::int)", [scope.kind, scope.id]
+        )
+
+
+async def _load_rows(conn: BaseDBAsyncClient, scope: Scope) -> Rows:
+    found = await sql.fetch(
+        conn,
+        f"SELECT day, {_COLUMN_LIST} FROM metric_day WHERE scope_kind = ? AND scope_id = ?",
+        [int(scope.kind), scope.id],
+    )
+    return {sql.as_date(r["day"]): tuple(int(r[c]) for c in COLUMNS) for r in found}
+
+
+async def _load_known(conn: BaseDBAsyncClient, scope: Scope) -> KnownFrom:
+    found = await sql.fetch(
+        conn,
+        f"SELECT {', '.join(_FROM_COLUMNS)} FROM metric_scope "
+        "WHERE scope_kind = ? AND scope_id = ?",
+        [int(scope.kind), scope.id],
+    )
+    if not found:
+        return dict.fromkeys(KNOWN_FROM)
+    row = found[0]
+    return {
+        name: (sql.as_date(row[f"{name}_from"]) if row[f"{name}_from"] is not None else None)
+        for name in KNOWN_FROM
+    }
+
+
+async def _write_entity_rows(
+    conn: BaseDBAsyncClient, organization_id: int, scope: Scope, old: Rows, new: Rows
+) -> None:
+    gone = [day for day in old if day not in new]
+    if gone:
+        await sql.execute_many(
+            conn,
+            "DELETE FROM metric_day WHERE scope_kind = ? AND scope_id = ? AND day = ?",
+            [[int(scope.kind), scope.id, day] for day in gone],
+        )
+    changed = [(day, row) for day, row in new.items() if old.get(day) != row]
+    if changed:
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS)
+        await sql.execute_many(
+            conn,
+            f"INSERT INTO metric_day (organization_id, scope_kind, scope_id, day, {_COLUMN_LIST}) "
+            f"VALUES (?, ?, ?, ?, {', '.join('?' for _ in COLUMNS)}) "
+            f"ON CONFLICT (scope_kind, scope_id, day) DO UPDATE SET {updates}",
+            [[organization_id, int(scope.kind), scope.id, day, *row] for day, row in changed],
+        )
+
+
+async def _write_known(
+    conn: BaseDBAsyncClient,
+    organization_id: int,
+    scope: Scope,
+    known: KnownFrom,
+    *,
+    merge: bool,
+) -> None:
+    """Store a scope's first-known dates; `merge` keeps the earlier of old and new."""
+    columns = ", ".join(_FROM_COLUMNS)
+    if merge:
+        updates = ", ".join(
+            f"{c} = {sql.least(conn, f'metric_scope.{c}', f'excluded.{c}')}" for c in _FROM_COLUMNS
+        )
+    else:
+        updates = ", ".join(f"{c} = excluded.{c}" for c in _FROM_COLUMNS)
+    await sql.execute(
+        conn,
+        f"INSERT INTO metric_scope (organization_id, scope_kind, scope_id, {columns}) "
+        f"VALUES (?, ?, ?, {', '.join('?' for _ in _FROM_COLUMNS)}) "
+        f"ON CONFLICT (scope_kind, scope_id) DO UPDATE SET {updates}",
+        [organization_id, int(scope.kind), scope.id, *(known[name] for name in KNOWN_FROM)],
+    )
+
+
+# --- aggregate scopes ------------------------------------------------------------------------
+
+
+async def _ensure_row(
+    conn: BaseDBAsyncClient, organization_id: int, scope: Scope, day: date
+) -> None:
+    """Give the scope a row on `day` holding the cumulative values it has there."""
+    cumulative = ", ".join(CUMULATIVE)
+    await sql.execute(
+        conn,
+        f"INSERT INTO metric_day (organization_id, scope_kind, scope_id, day, observations, "
+        f"{cumulative}) SELECT ?, ?, ?, ?, 0, {cumulative} FROM metric_day "
+        "WHERE scope_kind = ? AND scope_id = ? AND day < ? ORDER BY day DESC LIMIT 1 "
+        "ON CONFLICT (scope_kind, scope_id, day) DO NOTHING",
+        [organization_id, int(scope.kind), scope.id, day, int(scope.kind), scope.id, day],
+    )
+    await sql.execute(
+        conn,
+        f"INSERT INTO metric_day (organization_id, scope_kind, scope_id, day, {_COLUMN_LIST}) "
+        f"VALUES (?, ?, ?, ?, {', '.join('0' for _ in COLUMNS)}) "
+        "ON CONFLICT (scope_kind, scope_id, day) DO NOTHING",
+        [organization_id, int(scope.kind), scope.id, day],
+    )
+
+
+async def _apply_changes(
+    conn: BaseDBAsyncClient, organization_id: int, scope: Scope, changes: RowChanges
+) -> None:
+    """Move an aggregate scope's rows by a member's change."""
+    moving = [s for s in changes.segments if any(s.delta)]
+    # Every row the change starts on must exist before any value moves: a new row copies its
+    # predecessor as it was before the change.
+    for day in sorted({s.start for s in moving} | set(changes.observations)):
+        await _ensure_row(conn, organization_id, scope, day)
+    for index, segment in enumerate(changes.segments):
+        if not any(segment.delta):
+            continue
+        following = changes.segments[index + 1].start if index + 1 < len(changes.segments) else None
+        assignments = ", ".join(f"{c} = {c} + ?" for c in CUMULATIVE)
+        bound = " AND day < ?" if following is not None else ""
+        values: list[object] = [*segment.delta, int(scope.kind), scope.id, segment.start]
+        if following is not None:
+            values.append(following)
+        await sql.execute(
+            conn,
+            f"UPDATE metric_day SET {assignments} "
+            f"WHERE scope_kind = ? AND scope_id = ? AND day >= ?{bound}",
+            values,
+        )
+    if changes.observations:
+        await sql.execute_many(
+            conn,
+            "UPDATE metric_day SET observations = observations + ? "
+            "WHERE scope_kind = ? AND scope_id = ? AND day = ?",
+            [
+                [delta, int(scope.kind), scope.id, day]
+                for day, delta in changes.observations.items()
+            ],
+        )
+
+
+def _moved_later(old: KnownFrom, new: KnownFrom) -> bool:
+    return any(
+        o is not None and (n is None or n > o)
+        for o, n in ((old[name], new[name]) for name in KNOWN_FROM)
+    )
+
+
+async def _recompute_known(conn: BaseDBAsyncClient, organization_id: int, scope: Scope) -> None:
+    """Recompute an aggregate scope's first-known dates from its members."""
+    minimums = ", ".join(f"MIN({c}) AS {c}" for c in _FROM_COLUMNS)
+    if scope.kind is ScopeKind.ACCOUNT:
+        where = (
+            "(scope_kind = ? AND scope_id = ?) OR (scope_kind = ? AND scope_id IN "
+            "(SELECT id FROM video WHERE account_id = ?))"
+        )
+        values: list[object] = [int(ScopeKind.PROFILE), scope.id, int(ScopeKind.VIDEO), scope.id]
+    else:
+        where = "organization_id = ? AND scope_kind IN (?, ?)"
+        values = [scope.id, int(ScopeKind.PROFILE), int(ScopeKind.VIDEO)]
+    found = await sql.fetch(conn, f"SELECT {minimums} FROM metric_scope WHERE {where}", values)
+    row = found[0] if found else {}
+    known: KnownFrom = {
+        name: (sql.as_date(v) if (v := row.get(f"{name}_from")) is not None else None)
+        for name in KNOWN_FROM
+    }
+    await _write_known(conn, organization_id, scope, known, merge=False)
+
+
+async def _propagate(
+    conn: BaseDBAsyncClient,
+    organization_id: int,
+    targets: Sequence[Scope],
+    changes: RowChanges,
+    old_known: KnownFrom,
+    new_known: KnownFrom,
+) -> None:
+    recompute = _moved_later(old_known, new_known)
+    for target in targets:
+        if not changes.empty:
+            await _apply_changes(conn, organization_id, target, changes)
+        if recompute:
+            await _recompute_known(conn, organization_id, target)
+        elif new_known != old_known:
+            await _write_known(conn, organization_id, target, new_known, merge=True)
+
+
+async def _replace_entity(
+    conn: BaseDBAsyncClient,
+    organization_id: int,
+    entity: Scope,
+    targets: Sequence[Scope],
+    new_rows: Rows,
+    new_known: KnownFrom,
+) -> None:
+    """Swap an entity's rows for `new_rows` and move its aggregate scopes accordingly."""
+    old_rows = await _load_rows(conn, entity)
+    old_known = await _load_known(conn, entity)
+    if old_rows == new_rows and old_known == new_known:
+        return
+    await _write_entity_rows(conn, organization_id, entity, old_rows, new_rows)
+    if new_rows or any(new_known.values()):
+        await _write_known(conn, organization_id, entity, new_known, merge=False)
+    else:
+        await sql.execute(
+            conn,
+            "DELETE FROM metric_scope WHERE scope_kind = ? AND scope_id = ?",
+            [int(entity.kind), entity.id],
+        )
+    # The entity's own metric_scope row is already updated: recomputing from members sees it.
+    await _propagate(
+        conn, organization_id, targets, row_changes(old_rows, new_rows), old_known, new_known
+    )
+
+
+# --- denormalised latest values ----------------------------------------------------------------
+
+
+def _latest(rows: Rows, known: KnownFrom, name: str) -> int | None:
+    if known[name] is None or not rows:
+        return None
+    return rows[max(rows)][COLUMNS.index(name)]
+
+
+async def _refresh_account_totals(conn: BaseDBAsyncClient, account_id: int) -> None:
+    scope = Scope(ScopeKind.ACCOUNT, account_id)
+    known = await _load_known(conn, scope)
+    latest = await sql.fetch(
+        conn,
+        "SELECT views, likes FROM metric_day WHERE scope_kind = ? AND scope_id = ? "
+        "ORDER BY day DESC LIMIT 1",
+        [int(scope.kind), scope.id],
+    )
+    views = int(latest[0]["views"]) if latest and known["views"] else None
+    likes = int(latest[0]["likes"]) if latest and known["likes"] else None
+    await (
+        models.Account.filter(id=account_id)
+        .using_db(conn)
+        .update(total_views=views, total_likes=likes)
+    )
+
+
+# --- videos ------------------------------------------------------------------------------------
+
+
+def _video_observations(snapshots: Sequence[models.VideoSnapshot]) -> list[VideoObservation]:
+    return [
+        VideoObservation(s.day, s.views, s.plays, s.likes, s.comments, s.shares, s.saves)
+        for s in snapshots
+    ]
+
+
+async def _merge_video_snapshots(
+    conn: BaseDBAsyncClient, video: models.Video, incoming: Sequence[VideoCounters]
+) -> list[models.VideoSnapshot]:
+    """Keep, per UTC date, the last observation of that date; return all snapshots."""
+    by_day = {s.day: s for s in await models.VideoSnapshot.filter(video_id=video.id).using_db(conn)}
+    latest: dict[date, VideoCounters] = {}
+    for counters in incoming:
+        day = counters.observed_at.date()
+        if day not in latest or counters.observed_at >= latest[day].observed_at:
+            latest[day] = counters.normalised(video.platform)
+    fresh: list[models.VideoSnapshot] = []
+    for day, c in latest.items():
+        values = {
+            "observed_at": c.observed_at,
+            "views": c.views,
+            "plays": c.plays,
+            "likes": c.likes,
+            "comments": c.comments,
+            "shares": c.shares,
+            "saves": c.saves,
+        }
+        current = by_day.get(day)
+        if current is None:
+            fresh.append(models.VideoSnapshot(video_id=video.id, day=day, **values))
+        elif c.observed_at >= current.observed_at and any(
+            getattr(current, k) != v for k, v in values.items()
+        ):
+            current.update_from_dict(values)
+            await current.save(using_db=conn, update_fields=list(values))
+    if fresh:
+        await models.VideoSnapshot.bulk_create(fresh, using_db=conn)
+    return sorted([*by_day.values(), *fresh], key=lambda s: s.day)
+
+
+async def record_video(video_id: int, observations: Sequence[VideoCounters]) -> None:
+    """Record observations of a video and update every scope it belongs to."""
+    async with in_transaction() as conn:
+        await _lock(conn, Scope(ScopeKind.VIDEO, video_id))
+        video = await models.Video.filter(id=video_id).using_db(conn).first()
+        if video is None:
+            return  # removed meanwhile: nothing to record
+        targets = _video_targets(video)
+        for target in targets:
+            await _lock(conn, target)
+        snapshots = await _merge_video_snapshots(conn, video, observations)
+        published = video.published_at.date() if video.published_at else None
+        rows, known = derive_video(_video_observations(snapshots), published)
+        await _replace_entity(
+            conn, video.organization_id, Scope(ScopeKind.VIDEO, video.id), targets, rows, known
+        )
+        await (
+            models.Video.filter(id=video.id)
+            .using_db(conn)
+            .update(
+                **{name: _latest(rows, known, name) for name in KNOWN_FROM if name != "followers"}
+            )
+        )
+        if video.account_id is not None:
+            await _refresh_account_totals(conn, video.account_id)
+
+
+async def rederive_video(video_id: int) -> None:
+    """Re-derive a video's rows, e.g. after its publish date became known."""
+    await record_video(video_id, [])
+
+
+def _video_targets(video: models.Video) -> list[Scope]:
+    targets = []
+    if video.account_id is not None:
+        targets.append(Scope(ScopeKind.ACCOUNT, video.account_id))
+    targets.append(Scope(ScopeKind.ORGANIZATION, video.organization_id))
+    return targets
+
+
+async def set_video_account(video_id: int, account_id: int | None) -> None:
+    """Move a video into (or out of) an account's feed, moving its history with it."""
+    async with in_transaction() as conn:
+        await _lock(conn, Scope(ScopeKind.VIDEO, video_id))
+        video = await models.Video.filter(id=video_id).using_db(conn).first()
+        if video is None or video.account_id == account_id:
+            return
+        accounts = sorted(a for a in (video.account_id, account_id) if a is not None)
+        for account in accounts:
+            await _lock(conn, Scope(ScopeKind.ACCOUNT, account))
+        entity = Scope(ScopeKind.VIDEO, video.id)
+        rows = await _load_rows(conn, entity)
+        known = await _load_known(conn, entity)
+        previous = video.account_id
+        await models.Video.filter(id=video.id).using_db(conn).update(account_id=account_id)
+        nothing: KnownFrom = dict.fromkeys(KNOWN_FROM)
+        if previous is not None:
+            await _propagate(
+                conn,
+                video.organization_id,
+                [Scope(ScopeKind.ACCOUNT, previous)],
+                row_changes(rows, {}),
+                known,
+                nothing,
+            )
+            await _refresh_account_totals(conn, previous)
+        if account_id is not None:
+            await _propagate(
+                conn,
+                video.organization_id,
+                [Scope(ScopeKind.ACCOUNT, account_id)],
+                row_changes({}, rows),
+                nothing,
+                known,
+            )
+            await _refresh_account_totals(conn, account_id)
+
+
+async def forget_video(video_id: int) -> None:
+    """Delete a video and take its history out of every scope."""
+    async with in_transaction() as conn:
+        await _lock(conn, Scope(ScopeKind.VIDEO, video_id))
+        video = await models.Video.filter(id=video_id).using_db(conn).first()
+        if video is None:
+            return
+        targets = _video_targets(video)
+        for target in targets:
+            await _lock(conn, target)
+        await _replace_entity(
+            conn,
+            video.organization_id,
+            Scope(ScopeKind.VIDEO, video.id),
+            targets,
+            {},
+            dict.fromkeys(KNOWN_FROM),
+        )
+        await models.Video.filter(id=video.id).using_db(conn).delete()
+        if video.account_id is not None:
+            await _refresh_account_totals(conn, video.account_id)
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+
+async def _merge_profile_snapshots(
+    conn: BaseDBAsyncClient, account: models.Account, incoming: Sequence[ProfileCounters]
+) -> list[models.AccountSnapshot]:
+    by_day = {
+        s.day: s for s in await models.AccountSnapshot.filter(account_id=account.id).using_db(conn)
+    }
+    latest: dict[date, ProfileCounters] = {}
+    for counters in incoming:
+        day = counters.observed_at.date()
+        if day not in latest or counters.observed_at >= latest[day].observed_at:
+            latest[day] = counters
+    fresh: list[models.AccountSnapshot] = []
+    for day, c in latest.items():
+        values = {
+            "observed_at": c.observed_at,
+            "followers": c.followers,
+            "following": c.following,
+            "posts": c.posts,
+        }
+        current = by_day.get(day)
+        if current is None:
+            fresh.append(models.AccountSnapshot(account_id=account.id, day=day, **values))
+        elif c.observed_at >= current.observed_at and any(
+            getattr(current, k) != v for k, v in values.items()
+        ):
+            current.update_from_dict(values)
+            await current.save(using_db=conn, update_fields=list(values))
+    if fresh:
+        await models.AccountSnapshot.bulk_create(fresh, using_db=conn)
+    return sorted([*by_day.values(), *fresh], key=lambda s: s.day)
+
+
+def _last_known(snapshots: Sequence[models.AccountSnapshot], name: str) -> int | None:
+    for snapshot in reversed(snapshots):
+        value: int | None = getattr(snapshot, name)
+        if value is not None:
+            return value
+    return None
+
+
+async def record_profile(account_id: int, observations: Sequence[ProfileCounters]) -> None:
+    """Record observations of an account's profile and update its scopes."""
+    async with in_transaction() as conn:
+        entity = Scope(ScopeKind.PROFILE, account_id)
+        await _lock(conn, entity)
+        account = await models.Account.filter(id=account_id).using_db(conn).first()
+        if account is None:
+            return
+        targets = [
+            Scope(ScopeKind.ACCOUNT, account.id),
+            Scope(ScopeKind.ORGANIZATION, account.organization_id),
+        ]
+        for target in targets:
+            await _lock(conn, target)
+        snapshots = await _merge_profile_snapshots(conn, account, observations)
+        rows, known = derive_profile([ProfileObservation(s.day, s.followers) for s in snapshots])
+        await _replace_entity(conn, account.organization_id, entity, targets, rows, known)
+        await (
+            models.Account.filter(id=account.id)
+            .using_db(conn)
+            .update(
+                followers=_last_known(snapshots, "followers"),
+                following=_last_known(snapshots, "following"),
+                posts_count=_last_known(snapshots, "posts"),
+            )
+        )
+
+
+async def forget_account(account_id: int, video_ids: Sequence[int]) -> None:
+    """Take an account's profile and the given feed videos out of the organization's totals.
+
+    The account scope itself is dropped; the caller deletes the rows of the account and videos.
+    """
+    async with in_transaction() as conn:
+        for video_id in sorted(video_ids):
+            await _lock(conn, Scope(ScopeKind.VIDEO, video_id))
+        await _lock(conn, Scope(ScopeKind.PROFILE, account_id))
+        account = await models.Account.filter(id=account_id).using_db(conn).first()
+        if account is None:
+            return
+        org = Scope(ScopeKind.ORGANIZATION, account.organization_id)
+        await _lock(conn, Scope(ScopeKind.ACCOUNT, account_id))
+        await _lock(conn, org)
+        members = [Scope(ScopeKind.PROFILE, account_id)] + [
+            Scope(ScopeKind.VIDEO, v) for v in video_ids
+        ]
+        for member in members:
+            await _replace_entity(
+                conn, account.organization_id, member, [org], {}, dict.fromkeys(KNOWN_FROM)
+            )
+        await sql.execute(
+            conn,
+            "DELETE FROM metric_day WHERE scope_kind = ? AND scope_id = ?",
+            [int(ScopeKind.ACCOUNT), account_id],
+        )
+        await sql.execute(
+            conn,
+            "DELETE FROM metric_scope WHERE scope_kind = ? AND scope_id = ?",
+            [int(ScopeKind.ACCOUNT), account_id],
+        )

@@ -1,0 +1,82 @@
+"""Windows: inclusive ranges of UTC dates, resolved from presets or custom ranges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import Enum
+
+MAX_WINDOW_DAYS = 366
+
+
+class Preset(Enum):
+    """Windows that end today."""
+
+    D7 = 7
+    D30 = 30
+    D90 = 90
+
+
+class WindowError(ValueError):
+    """A custom range that is not a valid window; `field` names the input at fault."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """An inclusive range of UTC dates."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        """Number of dates in the window."""
+        return (self.end - self.start).days + 1
+
+    @property
+    def before_start(self) -> date:
+        """The last date before the window (cumulative values there are subtracted)."""
+        return self.start - timedelta(days=1)
+
+    def previous(self) -> Window:
+        """The window of the same length ending the day before this one starts."""
+        end = self.before_start
+        return Window(end - timedelta(days=self.days - 1), end)
+
+    def dates(self) -> list[date]:
+        """Every date of the window, in order."""
+        return [self.start + timedelta(days=offset) for offset in range(self.days)]
+
+
+def today_utc() -> date:
+    """Today's UTC date."""
+    return datetime.now(UTC).date()
+
+
+def preset_window(preset: Preset, today: date) -> Window:
+    """A preset window ending today: D7 = [today−6, today]."""
+    return Window(today - timedelta(days=preset.value - 1), today)
+
+
+def range_window(start: date, end: date, today: date, field: str = "window.range") -> Window:
+    """Validate a custom range: start ≤ end ≤ today, at most 366 days."""
+    if start > end:
+        raise WindowError(f"start ({start}) is after end ({end})", f"{field}.start")
+    if end > today:
+        raise WindowError(f"end ({end}) is after today ({today}, UTC)", f"{field}.end")
+    window = Window(start, end)
+    if window.days > MAX_WINDOW_DAYS:
+        raise WindowError(
+            f"the range spans {window.days} days; the maximum is {MAX_WINDOW_DAYS}", field
+        )
+    return window
+
+
+def trailing_window(days: int, today: date) -> Window:
+    """The last `days` days ending today: [today−days+1, today]."""
+    return Window(today - timedelta(days=days - 1), today)

@@ -1,0 +1,54 @@
+"""Migrations keep the unique constraints the metric store's upserts rely on.
+
+Tortoise rebuilds SQLite tables on AlterField and has dropped unique constraints doing so;
+this catches it on both engines.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from tortoise.exceptions import IntegrityError
+
+from app import models
+from app.identifiers import Platform
+from app.models import ScopeKind
+from tests.conftest import Org
+
+
+async def test_metric_day_is_unique_per_scope_and_day(org: Org) -> None:
+    row = {
+        "organization_id": org.id,
+        "scope_kind": ScopeKind.VIDEO,
+        "scope_id": 1,
+        "day": date(2024, 1, 1),
+    }
+    await models.MetricDay.create(**row)
+    with pytest.raises(IntegrityError):
+        await models.MetricDay.create(**row)
+    await models.MetricDay.filter(organization_id=org.id).delete()
+
+
+async def test_metric_scope_is_unique_per_scope(org: Org) -> None:
+    row = {"organization_id": org.id, "scope_kind": ScopeKind.VIDEO, "scope_id": 2}
+    await models.MetricScope.create(**row)
+    with pytest.raises(IntegrityError):
+        await models.MetricScope.create(**row)
+    await models.MetricScope.filter(organization_id=org.id).delete()
+
+
+async def test_snapshots_are_unique_per_entity_and_day(org: Org) -> None:
+    account = await models.Account.create(
+        organization_id=org.id, platform=Platform.TIKTOK, handle="u"
+    )
+    now = datetime.now(UTC)
+    await models.AccountSnapshot.create(account_id=account.id, day=now.date(), observed_at=now)
+    with pytest.raises(IntegrityError):
+        await models.AccountSnapshot.create(account_id=account.id, day=now.date(), observed_at=now)
+    video = await models.Video.create(
+        organization_id=org.id, platform=Platform.TIKTOK, platform_video_id="9"
+    )
+    await models.VideoSnapshot.create(video_id=video.id, day=now.date(), observed_at=now)
+    with pytest.raises(IntegrityError):
+        await models.VideoSnapshot.create(video_id=video.id, day=now.date(), observed_at=now)
