@@ -7,6 +7,7 @@ this catches it on both engines.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from tortoise.exceptions import IntegrityError
@@ -31,7 +32,7 @@ async def test_metric_day_is_unique_per_scope_and_day(org: Org) -> None:
 
 
 async def test_metric_scope_is_unique_per_scope(org: Org) -> None:
-    row = {"organization_id": org.id, "scope_kind": ScopeKind.VIDEO, "scope_id": 2}
+    row: dict[str, Any] = {"organization_id": org.id, "scope_kind": ScopeKind.VIDEO, "scope_id": 2}
     await models.MetricScope.create(**row)
     with pytest.raises(IntegrityError):
         await models.MetricScope.create(**row)

@@ -18,7 +18,9 @@ query($range: DateRangeInput!) {
       comments shares saves engagementRate coverage
     }
     series(window: {range: $range}) { dates observed followers followersChange views likes }
-    comparison(window: {range: $range}) { followers { current previous change } views { current previous change changePercent } }
+    comparison(window: {range: $range}) {
+      followers { current previous change } views { current previous change changePercent }
+    }
   } }
   organization { metrics(window: {range: $range}) { views followers videosPublished coverage } }
 }
