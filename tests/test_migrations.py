@@ -19,7 +19,7 @@ from tests.conftest import Org
 
 
 async def test_metric_day_is_unique_per_scope_and_day(org: Org) -> None:
-    row = {
+    row: dict[str, Any] = {
         "organization_id": org.id,
         "scope_kind": ScopeKind.VIDEO,
         "scope_id": 1,
