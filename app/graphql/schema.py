@@ -8,17 +8,24 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.execution import ExecutionContext
 
+from app.graphql.batch import BatchQueries
+from app.graphql.discovery import DiscoveryQueries
 from app.graphql.enum_docs import describe_enum_values
 from app.graphql.mutations.accounts import AccountMutations
 from app.graphql.mutations.api_keys import ApiKeyMutations
 from app.graphql.mutations.creators import CreatorMutations
 from app.graphql.mutations.videos import VideoMutations
-from app.graphql.queries import Query
+from app.graphql.queries import Query as CoreQuery
 from app.graphql.types.account import Account
 from app.graphql.types.creator import Creator
 from app.graphql.types.organization import ApiKey, Organization
 from app.graphql.types.scalars import SCALAR_MAP
 from app.graphql.types.video import AccountVideo, IndividualVideo
+
+
+@strawberry.type(description="Read operations. Every result is confined to the key's organization.")
+class Query(CoreQuery, BatchQueries, DiscoveryQueries):
+    """The root query type."""
 
 
 @strawberry.type(description="Write operations (scope WRITE, API keys ADMIN).")
