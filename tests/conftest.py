@@ -6,11 +6,9 @@ default, or `sqlite`): Tortoise caches SQL per table globally, so one process sp
 
 from __future__ import annotations
 
-import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +20,13 @@ from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
 
 from app import db, models
+from app.bench.statements import count_statements
 from app.main import create_app
 from app.models import Scope
 from app.services.api_keys import create_api_key
 from app.settings import Settings
+
+__all__ = ["GraphQLResponse", "Org", "count_statements"]
 
 ENGINE = os.environ.get("CREATORAUDIT_TEST_DB", "postgres")
 PG_ADMIN_URL = os.environ.get("CREATORAUDIT_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -148,29 +149,3 @@ async def org(make_org: Callable[..., Awaitable[Org]]) -> Org:
     """One isolated organization."""
     result: Org = await make_org()
     return result
-
-
-class _Counter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if message.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
-            self.statements.append(message)
-
-
-@contextmanager
-def count_statements() -> Iterator[list[str]]:
-    """Collect the SQL statements Tortoise sends while the block runs."""
-    log = logging.getLogger("tortoise.db_client")
-    counter = _Counter()
-    previous = log.level
-    log.setLevel(logging.DEBUG)
-    log.addHandler(counter)
-    try:
-        yield counter.statements
-    finally:
-        log.removeHandler(counter)
-        log.setLevel(previous)

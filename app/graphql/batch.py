@@ -202,7 +202,7 @@ class BatchQueries:
         async def deltas(video: Video) -> list[ViewsDelta]:
             values = await asyncio.gather(
                 *(
-                    loaders.window((ScopeKind.VIDEO, _row(video).id), trailing_window(n, today))
+                    loaders.windows([(ScopeKind.VIDEO, _row(video).id)], trailing_window(n, today))
                     for n in days
                 )
             )

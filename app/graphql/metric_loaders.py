@@ -6,9 +6,8 @@ accounts with metrics, series and comparisons costs the same few statements.
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import date
 
 from strawberry.dataloader import DataLoader
@@ -66,7 +65,11 @@ async def _ranges(keys: list[RangeKey]) -> list[list[tuple[date, Row]]]:
 
 
 class MetricLoaders:
-    """Batched access to metric rows for one request."""
+    """Batched access to metric rows for one request.
+
+    Methods register every load they need at once and return an awaitable, so that all the
+    loads of a page land in the same batch without a task per object.
+    """
 
     def __init__(self) -> None:
         self.points = DataLoader[PointKey, Row | None](load_fn=_points)
@@ -74,44 +77,48 @@ class MetricLoaders:
         self.observed = DataLoader[RangeKey, set[date]](load_fn=_observed)
         self.ranges = DataLoader[RangeKey, list[tuple[date, Row]]](load_fn=_ranges)
 
-    async def window(self, scope: ScopeKey, window: Window) -> WindowValues:
-        """One scope's values over a window."""
-        kind, scope_id = scope
-        at_end, before, known = await asyncio.gather(
-            self.points.load((kind, scope_id, window.end)),
-            self.points.load((kind, scope_id, window.before_start)),
-            self.known.load(scope),
-        )
-        return window_values(window, at_end, before, known)
+    def windows(self, scopes: Sequence[ScopeKey], window: Window) -> Awaitable[WindowValues]:
+        """The summed values of the scopes (one account, a creator's accounts) over a window."""
+        pending = [
+            (
+                self.points.load((kind, scope_id, window.end)),
+                self.points.load((kind, scope_id, window.before_start)),
+                self.known.load((kind, scope_id)),
+            )
+            for kind, scope_id in scopes
+        ]
 
-    async def windows(self, scopes: Sequence[ScopeKey], window: Window) -> WindowValues:
-        """The summed values of several scopes (a creator's accounts) over a window."""
-        parts = await asyncio.gather(*(self.window(scope, window) for scope in scopes))
-        if len(parts) == 1:
-            return parts[0]
-        return sum_window_values(window, parts)
+        async def finish() -> WindowValues:
+            parts = [window_values(window, await e, await b, await k) for e, b, k in pending]
+            return parts[0] if len(parts) == 1 else sum_window_values(window, parts)
 
-    async def coverage(self, scopes: Sequence[ScopeKey], window: Window) -> float:
+        return finish()
+
+    def coverage(self, scopes: Sequence[ScopeKey], window: Window) -> Awaitable[float]:
         """Fraction of the window's days with an observation in any of the scopes."""
-        observed = await asyncio.gather(
-            *(self.observed.load((k, i, window.start, window.end)) for k, i in scopes)
-        )
-        days: set[date] = set().union(*observed) if observed else set()
-        return len(days) / window.days
+        pending = [self.observed.load((k, i, window.start, window.end)) for k, i in scopes]
 
-    async def series(self, scopes: Sequence[ScopeKey], window: Window) -> SeriesValues:
-        """The (summed) daily series of several scopes over a window."""
+        async def finish() -> float:
+            days: set[date] = set()
+            for observed in pending:
+                days |= await observed
+            return len(days) / window.days
 
-        async def one(scope: ScopeKey) -> SeriesValues:
-            kind, scope_id = scope
-            before, rows, known = await asyncio.gather(
+        return finish()
+
+    def series(self, scopes: Sequence[ScopeKey], window: Window) -> Awaitable[SeriesValues]:
+        """The (summed) daily series of the scopes over a window."""
+        pending = [
+            (
                 self.points.load((kind, scope_id, window.before_start)),
                 self.ranges.load((kind, scope_id, window.start, window.end)),
-                self.known.load(scope),
+                self.known.load((kind, scope_id)),
             )
-            return series_values(window, before, rows, known)
+            for kind, scope_id in scopes
+        ]
 
-        parts = await asyncio.gather(*(one(scope) for scope in scopes))
-        if len(parts) == 1:
-            return parts[0]
-        return sum_series(window, parts)
+        async def finish() -> SeriesValues:
+            parts = [series_values(window, await b, await r, await k) for b, r, k in pending]
+            return parts[0] if len(parts) == 1 else sum_series(window, parts)
+
+        return finish()

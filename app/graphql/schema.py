@@ -11,6 +11,7 @@ from strawberry.types.execution import ExecutionContext
 from app.graphql.batch import BatchQueries
 from app.graphql.discovery import DiscoveryQueries
 from app.graphql.enum_docs import describe_enum_values
+from app.graphql.execution import CachedNameConverter, FastExecutionContext
 from app.graphql.mutations.accounts import AccountMutations
 from app.graphql.mutations.api_keys import ApiKeyMutations
 from app.graphql.mutations.creators import CreatorMutations
@@ -47,6 +48,7 @@ schema = Schema(
     mutation=Mutation,
     types=[Account, AccountVideo, IndividualVideo, Creator, Organization, ApiKey],
     extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
-    config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    config=StrawberryConfig(scalar_map=SCALAR_MAP, name_converter=CachedNameConverter()),
+    execution_context_class=FastExecutionContext,
 )
 describe_enum_values(schema)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import date, timedelta
+from datetime import date
 
 from app.metrics.attribution import COLUMNS, COUNTERS, KnownFrom, Row
 from app.metrics.windows import Window
@@ -131,32 +131,46 @@ def series_values(
     known: KnownFrom,
 ) -> SeriesValues:
     """Daily gains (and the follower level) of one scope over a window."""
+    dates = window.dates()
     by_day = dict(rows)
     previous = before_start or _ZERO
-    series = SeriesValues([], [], [], [], [], [], [], [], [], [], [])
-    day = window.start
-    one = timedelta(days=1)
-    while day <= window.end:
+    cumulative: list[Row] = []
+    observed: list[bool] = []
+    for day in dates:
         row = by_day.get(day)
-        current = row if row is not None else previous
-        series.dates.append(day)
-        series.observed.append(row is not None and row[0] > 0)
-        followers_known = _is_known(known, "followers", day)
-        series.followers.append(current[_INDEX["followers"]] if followers_known else None)
-        series.followers_change.append(
-            current[_INDEX["followers_gain"]] - previous[_INDEX["followers_gain"]]
-            if followers_known
-            else None
-        )
-        series.videos_published.append(current[_INDEX["published"]] - previous[_INDEX["published"]])
-        for name in COUNTERS:
-            index = _INDEX[name]
-            getattr(series, name).append(
-                current[index] - previous[index] if _is_known(known, name, day) else None
-            )
-        previous = current
-        day += one
-    return series
+        if row is None:
+            observed.append(False)
+        else:
+            observed.append(row[0] > 0)
+            previous = row
+        cumulative.append(previous)
+    prior = [before_start or _ZERO, *cumulative[:-1]]
+
+    def first_known(name: str) -> int:
+        first = known[name]
+        if first is None:
+            return len(dates)
+        return max(0, min(len(dates), (first - window.start).days))
+
+    def gains(index: int, start: int) -> list[int | None]:
+        head: list[int | None] = [None] * start
+        pairs = zip(cumulative[start:], prior[start:], strict=True)
+        return head + [c[index] - p[index] for c, p in pairs]
+
+    followers_start = first_known("followers")
+    followers_index = _INDEX["followers"]
+    published_index = _INDEX["published"]
+    return SeriesValues(
+        dates=dates,
+        observed=observed,
+        followers=[None] * followers_start
+        + [c[followers_index] for c in cumulative[followers_start:]],
+        followers_change=gains(_INDEX["followers_gain"], followers_start),
+        videos_published=[
+            c[published_index] - p[published_index] for c, p in zip(cumulative, prior, strict=True)
+        ],
+        **{name: gains(_INDEX[name], first_known(name)) for name in COUNTERS},
+    )
 
 
 def sum_series(window: Window, parts: Sequence[SeriesValues]) -> SeriesValues:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Annotated
 
@@ -36,10 +35,8 @@ async def engagement_metrics(
     """Metrics of the summed scopes."""
     resolved = resolve_window(window)
     loaders = info.context.loaders.metrics
-    values, coverage = await asyncio.gather(
-        loaders.windows(scopes, resolved), loaders.coverage(scopes, resolved)
-    )
-    return EngagementMetrics.of(values, coverage)
+    values, coverage = loaders.windows(scopes, resolved), loaders.coverage(scopes, resolved)
+    return EngagementMetrics.of(await values, await coverage)
 
 
 async def engagement_series(
@@ -57,20 +54,17 @@ async def engagement_comparison(
     """The window against the previous one, for the summed scopes."""
     resolved = resolve_window(window)
     loaders = info.context.loaders.metrics
-    current, previous = await asyncio.gather(
-        loaders.windows(scopes, resolved), loaders.windows(scopes, resolved.previous())
-    )
-    return EngagementComparison.of(current, previous)
+    current = loaders.windows(scopes, resolved)
+    previous = loaders.windows(scopes, resolved.previous())
+    return EngagementComparison.of(await current, await previous)
 
 
 async def video_metrics(info: Info, scope: ScopeKey, window: WindowInput) -> VideoMetrics:
     """Metrics of one video."""
     resolved = resolve_window(window)
     loaders = info.context.loaders.metrics
-    values, coverage = await asyncio.gather(
-        loaders.window(scope, resolved), loaders.coverage([scope], resolved)
-    )
-    return VideoMetrics.of(values, coverage)
+    values, coverage = loaders.windows([scope], resolved), loaders.coverage([scope], resolved)
+    return VideoMetrics.of(await values, await coverage)
 
 
 async def video_series(info: Info, scope: ScopeKey, window: WindowInput) -> VideoSeries:
@@ -84,7 +78,6 @@ async def video_comparison(info: Info, scope: ScopeKey, window: WindowInput) -> 
     """One video's window against the previous one."""
     resolved = resolve_window(window)
     loaders = info.context.loaders.metrics
-    current, previous = await asyncio.gather(
-        loaders.window(scope, resolved), loaders.window(scope, resolved.previous())
-    )
-    return VideoComparison.of(current, previous)
+    current = loaders.windows([scope], resolved)
+    previous = loaders.windows([scope], resolved.previous())
+    return VideoComparison.of(await current, await previous)

@@ -1,0 +1,1 @@
+"""Benchmarks: a realistic dataset in PostgreSQL and the measurements the issues ask for."""
