@@ -13,7 +13,7 @@ from app.graphql.context import Info
 from app.graphql.errors import BadUserInput
 from app.graphql.ids import decode_id
 from app.graphql.types.account import Account
-from app.graphql.types.metric_fields import WindowArg, engagement_metrics, video_metrics
+from app.graphql.types.metric_fields import WindowArg, awaited, engagement_metrics, video_metrics
 from app.graphql.types.metrics import EngagementMetrics, VideoMetrics
 from app.graphql.types.scalars import BigInt
 from app.graphql.types.video import AccountVideo, IndividualVideo, Video
@@ -153,7 +153,10 @@ class BatchQueries:
             else:
                 accounts.append(row)
         metrics = await asyncio.gather(
-            *(engagement_metrics(info, [(ScopeKind.ACCOUNT, a.id)], window) for a in accounts)
+            *(
+                awaited(engagement_metrics(info, [(ScopeKind.ACCOUNT, a.id)], window))
+                for a in accounts
+            )
         )
         return AccountMetricsBatch(
             items=[
@@ -166,12 +169,14 @@ class BatchQueries:
     @strawberry.field(description="Windowed metrics of up to 200 account or individual videos.")
     async def video_metrics(self, info: Info, ids: Ids, window: WindowArg) -> VideoMetricsBatch:
         videos, missing = await _videos(info, _check_ids(ids))
-        metrics = await asyncio.gather(
-            *(video_metrics(info, (ScopeKind.VIDEO, _row(v).id), window) for v in videos)
-        )
+        pending_videos = [
+            video_metrics(info, (ScopeKind.VIDEO, _row(v).id), window) for v in videos
+        ]
+        metrics_of_videos = [await awaited(item) for item in pending_videos]
         return VideoMetricsBatch(
             items=[
-                VideoMetricsItem(video=v, metrics=m) for v, m in zip(videos, metrics, strict=True)
+                VideoMetricsItem(video=v, metrics=m)
+                for v, m in zip(videos, metrics_of_videos, strict=True)
             ],
             not_found=missing,
         )

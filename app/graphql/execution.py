@@ -12,11 +12,17 @@ is pinned and a test compares it with the stock executor.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import inspect
+import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from operator import attrgetter
+from typing import Any, TypeVar
 
 from graphql import (
+    GraphQLField,
+    GraphQLFloat,
+    GraphQLInt,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
@@ -25,11 +31,32 @@ from graphql import (
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import to_nodes
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.name_converter import NameConverter
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.arguments import convert_arguments
 
-_STOCK, _LEAF, _LEAF_LIST, _OBJECT = range(4)
+from app.graphql.types.scalars import serialize_bigint
+
+_STOCK, _LEAF, _LEAF_LIST, _OBJECT, _CALL = range(5)
+_INT_OR_NONE = frozenset({int, type(None)})
+_FLOAT_OR_NONE = frozenset({float, type(None)})
+_INT32 = (-(2**31), 2**31 - 1)
+
+
+def _serialises_to_itself(serialize: Any, values: list[Any]) -> bool:
+    """True when serialising each item would return it unchanged (so the list can be kept)."""
+    kinds = set(map(type, values))
+    if serialize is serialize_bigint:
+        return kinds <= _INT_OR_NONE
+    if serialize is GraphQLInt.serialize and kinds <= _INT_OR_NONE:
+        known = [v for v in values if v is not None]
+        return not known or (_INT32[0] <= min(known) and max(known) <= _INT32[1])
+    if serialize is GraphQLFloat.serialize and kinds <= _FLOAT_OR_NONE:
+        return all(math.isfinite(v) for v in values if v is not None)
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +64,7 @@ class _Step:
     response_name: str
     details: FieldDetailsList
     mode: int
-    attribute: str = ""
+    getter: Callable[..., Any] | None = None
     non_null: bool = False
     item_non_null: bool = False
     serialize: Any = None
@@ -50,22 +77,74 @@ def _unwrap(type_: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
     return type_, False
 
 
+_GETTER = "creatoraudit.getter"
+_FAST_RESOLVER = "_creatoraudit_fast_resolver"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fast_resolver(func: F) -> F:
+    """Mark a synchronous `(self, info, **arguments)` resolver as safe to call directly.
+
+    The executor then converts its arguments once per request and calls it without
+    Strawberry's per-call wrapping. The resolver may only use `info.context`.
+    """
+    setattr(func, _FAST_RESOLVER, True)
+    return func
+
+
+@dataclass(frozen=True, slots=True)
+class _ContextOnly:
+    """What a fast resolver gets as `info`."""
+
+    context: Any
+
+
+def _simple_getter(field: GraphQLField) -> Callable[[Any], Any] | None:
+    """A direct read for a field: a plain attribute, or a method taking only `self`."""
+    cached = (field.extensions or {}).get(_GETTER, Undefined)
+    if cached is not Undefined:
+        return cached  # type: ignore[no-any-return]
+    getter: Callable[..., Any] | None = None
+    definition = (field.extensions or {}).get("strawberry-definition")
+    if definition is not None and not field.args and not definition.permission_classes:
+        resolver = definition.base_resolver
+        if resolver is None and getattr(field.resolve, "_is_default", False):
+            getter = attrgetter(definition.python_name)
+        elif (
+            resolver is not None
+            and not resolver.is_async
+            and not definition.extensions
+            and list(inspect.signature(resolver.wrapped_func).parameters) == ["self"]
+        ):
+            getter = resolver.wrapped_func
+    if field.extensions is not None:
+        field.extensions[_GETTER] = getter
+    return getter
+
+
 def _plan_field(parent_type: GraphQLObjectType, name: str, details: FieldDetailsList) -> _Step:
     node = details[0].node
     field = parent_type.fields.get(node.name.value)
     stock = _Step(name, details, _STOCK)
-    if field is None or node.arguments or node.directives or field.args:
-        return stock
-    if not getattr(field.resolve, "_is_default", False):
+    if field is None or node.directives:
         return stock
     definition = (field.extensions or {}).get("strawberry-definition")
-    attribute = getattr(definition, "python_name", None)
-    if not attribute:
+    resolver = getattr(definition, "base_resolver", None)
+    if resolver is not None and getattr(resolver.wrapped_func, _FAST_RESOLVER, False):
+        inner, non_null = _unwrap(field.type)
+        if isinstance(inner, GraphQLObjectType) and inner.is_type_of is None:
+            return _Step(name, details, _CALL, resolver.wrapped_func, non_null, object_type=inner)
+        return stock
+    if node.arguments:
+        return stock
+    getter = _simple_getter(field)
+    if getter is None:
         return stock
     inner, non_null = _unwrap(field.type)
     if is_leaf_type(inner):
         leaf: GraphQLLeafType = inner
-        return _Step(name, details, _LEAF, attribute, non_null, serialize=leaf.serialize)
+        return _Step(name, details, _LEAF, getter, non_null, serialize=leaf.serialize)
     if isinstance(inner, GraphQLList):
         item, item_non_null = _unwrap(inner.of_type)
         if is_leaf_type(item):
@@ -73,14 +152,14 @@ def _plan_field(parent_type: GraphQLObjectType, name: str, details: FieldDetails
                 name,
                 details,
                 _LEAF_LIST,
-                attribute,
+                getter,
                 non_null,
                 item_non_null,
                 serialize=item.serialize,
             )
         return stock
     if isinstance(inner, GraphQLObjectType) and inner.is_type_of is None:
-        return _Step(name, details, _OBJECT, attribute, non_null, object_type=inner)
+        return _Step(name, details, _OBJECT, getter, non_null, object_type=inner)
     return stock
 
 
@@ -90,6 +169,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plans: dict[tuple[str, int], tuple[GroupedFieldSet, list[_Step]]] = {}
+        self._arguments: dict[int, tuple[FieldDetailsList, dict[str, Any]]] = {}
+        self._info = _ContextOnly(self.context_value)
 
     def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> list[_Step]:
         key = (parent_type.name, id(fields))
@@ -102,8 +183,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _fast_value(self, step: _Step, source: Any) -> Any:
         """The completed value of a planned leaf field, or Undefined to use the stock path."""
-        value = getattr(source, step.attribute, Undefined)
-        if value is Undefined:
+        assert step.getter is not None
+        try:
+            value = step.getter(source)
+        except Exception:  # the stock path reports it as a field error
             return Undefined
         if value is None:
             return Undefined if step.non_null else None
@@ -114,6 +197,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return Undefined if serialized is None or serialized is Undefined else serialized
             if not isinstance(value, list):
                 return Undefined
+            if _serialises_to_itself(serialize, value):
+                return Undefined if step.item_non_null and None in value else value
             if step.item_non_null:
                 if None in value:
                     return Undefined
@@ -121,6 +206,66 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return [None if item is None else serialize(item) for item in value]
         except Exception:  # the stock path raises the proper, located error
             return Undefined
+
+    def _call_arguments(
+        self, parent_type: GraphQLObjectType, details: FieldDetailsList
+    ) -> dict[str, Any] | None:
+        """A fast resolver's converted arguments, computed once per field node and request."""
+        cached = self._arguments.get(id(details))
+        if cached is not None and cached[0] is details:
+            return cached[1]
+        node = details[0].node
+        field = parent_type.fields[node.name.value]
+        definition = field.extensions["strawberry-definition"]
+        strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
+        try:
+            raw = get_argument_values(
+                field,
+                node,
+                self.variable_values,
+                details[0].fragment_variable_values,
+                self.hide_suggestions,
+            )
+            arguments = convert_arguments(
+                raw,
+                definition.arguments,
+                scalar_registry=strawberry_schema.schema_converter.scalar_registry,
+                config=strawberry_schema.config,
+            )
+        except Exception:  # coercion problems are reported by the stock path
+            return None
+        self._arguments[id(details)] = (details, arguments)
+        return arguments
+
+    def _fast_call(
+        self,
+        step: _Step,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        path: Path | None,
+        position_context: Any,
+    ) -> Any:
+        """Call a fast resolver and complete its object, or Undefined to use the stock path."""
+        arguments = self._call_arguments(parent_type, step.details)
+        if arguments is None or step.getter is None or step.object_type is None:
+            return Undefined
+        try:
+            value = step.getter(source, self._info, **arguments)
+        except Exception:
+            return Undefined
+        field_path = Path(path, step.response_name, parent_type.name)
+        if self.is_awaitable(value):
+            field = parent_type.fields[step.details[0].node.name.value]
+            info = self.build_resolve_info(field, to_nodes(step.details), parent_type, field_path)
+            return self.complete_awaitable_value(
+                field.type, step.details, info, field_path, value, position_context
+            )
+        if value is None:
+            return Undefined if step.non_null else None
+        grouped, defer_usages, _ = self.collect_subfields(step.object_type, step.details)
+        if defer_usages:
+            return Undefined
+        return self.execute_fields(step.object_type, value, field_path, grouped, position_context)
 
     def execute_fields(
         self,
@@ -141,8 +286,21 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if value is not Undefined:
                         results[name] = value
                         continue
+                elif step.mode == _CALL:
+                    result = self._fast_call(
+                        step, parent_type, source_value, path, position_context
+                    )
+                    if result is not Undefined:
+                        results[name] = result
+                        if is_awaitable(result):
+                            awaitable_fields.append(name)
+                        continue
                 elif step.mode == _OBJECT:
-                    value = getattr(source_value, step.attribute, Undefined)
+                    assert step.getter is not None
+                    try:
+                        value = step.getter(source_value)
+                    except Exception:
+                        value = Undefined
                     if value is None and not step.non_null:
                         results[name] = None
                         continue

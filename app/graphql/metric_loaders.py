@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Sequence
 from datetime import date
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 
@@ -76,6 +77,8 @@ class MetricLoaders:
         self.known = DataLoader[ScopeKey, KnownFrom](load_fn=_known)
         self.observed = DataLoader[RangeKey, set[date]](load_fn=_observed)
         self.ranges = DataLoader[RangeKey, list[tuple[date, Row]]](load_fn=_ranges)
+        # Values computed ahead by a connection for its nodes: (field, scopes, window) -> value.
+        self.ready: dict[tuple[str, tuple[ScopeKey, ...], Window], Any] = {}
 
     def windows(self, scopes: Sequence[ScopeKey], window: Window) -> Awaitable[WindowValues]:
         """The summed values of the scopes (one account, a creator's accounts) over a window."""

@@ -37,6 +37,7 @@ from app.graphql.types.arguments import (
 )
 from app.graphql.types.common import Connection, Node, Platform
 from app.graphql.types.creator import Creator
+from app.graphql.types.metric_fields import prefetch
 from app.graphql.types.ordering import (
     ACCOUNT_SORT_KEYS,
     ACCOUNT_VIDEO_SORT_KEYS,
@@ -53,6 +54,7 @@ from app.graphql.types.ordering import (
 from app.graphql.types.organization import ApiKey, Organization, Viewer
 from app.graphql.types.resolved_url import ResolvedUrl, resolve_url
 from app.graphql.types.video import AccountVideo, IndividualVideo
+from app.models import ScopeKind
 
 MAX_NODES = 200
 MAX_QUERY_LENGTH = 200
@@ -142,6 +144,7 @@ async def _video_connection(
     )
     rows, has_next = await fetch_page(qs, args)
     ctx.loaders.prime_videos(rows)
+    await prefetch(info, [((ScopeKind.VIDEO, row.id),) for row in rows], video=True)
     return build_connection(rows, has_next, args, to_node, qs.count)
 
 
@@ -241,6 +244,7 @@ class Query:
             qs = qs.filter(id__in=Subquery(members))
         rows, has_next = await fetch_page(qs, args)
         ctx.loaders.prime_accounts(rows)
+        await prefetch(info, [((ScopeKind.ACCOUNT, row.id),) for row in rows], video=False)
         return build_connection(rows, has_next, args, Account.from_row, qs.count)
 
     @strawberry.field(description="Videos discovered from tracked accounts' feeds.")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
+from operator import itemgetter
+from typing import Any
 
 from app.metrics import sql
 from app.metrics.attribution import COLUMNS, KNOWN_FROM, KnownFrom, Row
@@ -17,10 +19,14 @@ _COLUMN_LIST = ", ".join(f"m.{c}" for c in COLUMNS)
 _CHUNK = 2000  # keeps SQLite under its bound-parameter limit
 
 
-def _row(record: dict[str, object]) -> Row | None:
-    if record.get("observations") is None:
+_VALUES = itemgetter(*COLUMNS)
+
+
+def _row(record: Any) -> Row | None:
+    if record["observations"] is None:
         return None
-    return tuple(int(record[c]) for c in COLUMNS)  # type: ignore[call-overload]
+    values: Row = _VALUES(record)
+    return values
 
 
 async def load_points(keys: Sequence[PointKey]) -> dict[PointKey, Row | None]:
@@ -31,7 +37,7 @@ async def load_points(keys: Sequence[PointKey]) -> dict[PointKey, Row | None]:
     for offset in range(0, len(unique), _CHUNK):
         chunk = unique[offset : offset + _CHUNK]
         if sql.is_postgres(conn):
-            records = await conn.execute_query_dict(
+            _, records = await conn.execute_query(
                 "SELECT k.kind, k.sid, k.d, "
                 + _COLUMN_LIST
                 + " FROM unnest($1::int[], $2::int[], $3::date[]) AS k(kind, sid, d) "
@@ -45,7 +51,7 @@ async def load_points(keys: Sequence[PointKey]) -> dict[PointKey, Row | None]:
             )
         else:
             values = ", ".join("(?, ?, ?)" for _ in chunk)
-            records = await conn.execute_query_dict(
+            _, records = await conn.execute_query(
                 f"WITH k(kind, sid, d) AS (VALUES {values}) SELECT k.kind, k.sid, k.d, "
                 + _COLUMN_LIST
                 + " FROM k LEFT JOIN metric_day m ON m.id = (SELECT id FROM metric_day "
@@ -69,7 +75,7 @@ async def load_ranges(
     for offset in range(0, len(unique), _CHUNK):
         chunk = unique[offset : offset + _CHUNK]
         marks = ", ".join("?" for _ in chunk)
-        records = await sql.fetch(
+        records = await sql.fetch_rows(
             conn,
             f"SELECT m.scope_id, m.day, {_COLUMN_LIST} FROM metric_day m "
             f"WHERE m.scope_kind = ? AND m.scope_id IN ({marks}) AND m.day >= ? AND m.day <= ? "
@@ -93,7 +99,7 @@ async def load_observed_days(
     for offset in range(0, len(unique), _CHUNK):
         chunk = unique[offset : offset + _CHUNK]
         marks = ", ".join("?" for _ in chunk)
-        records = await sql.fetch(
+        records = await sql.fetch_rows(
             conn,
             f"SELECT scope_id, day FROM metric_day WHERE scope_kind = ? AND scope_id IN ({marks}) "
             "AND day >= ? AND day <= ? AND observations > 0",
@@ -116,7 +122,7 @@ async def load_known(keys: Sequence[ScopeKey]) -> dict[ScopeKey, KnownFrom]:
         for offset in range(0, len(ids), _CHUNK):
             chunk = ids[offset : offset + _CHUNK]
             marks = ", ".join("?" for _ in chunk)
-            records = await sql.fetch(
+            records = await sql.fetch_rows(
                 conn,
                 f"SELECT scope_id, {columns} FROM metric_scope "
                 f"WHERE scope_kind = ? AND scope_id IN ({marks})",

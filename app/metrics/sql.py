@@ -55,6 +55,14 @@ async def fetch(
     return await conn.execute_query_dict(placeholders(conn, sql), [param(conn, v) for v in values])
 
 
+async def fetch_rows(
+    conn: BaseDBAsyncClient, sql: str, values: Sequence[Any] = ()
+) -> Sequence[Any]:
+    """Run a query and return the driver's rows (indexable by column name), without copying."""
+    _, rows = await conn.execute_query(placeholders(conn, sql), [param(conn, v) for v in values])
+    return rows
+
+
 async def execute(conn: BaseDBAsyncClient, sql: str, values: Sequence[Any] = ()) -> None:
     """Run a statement."""
     await conn.execute_query(placeholders(conn, sql), [param(conn, v) for v in values])

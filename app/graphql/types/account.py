@@ -9,6 +9,7 @@ import strawberry
 
 from app import models
 from app.graphql.context import Info
+from app.graphql.execution import fast_resolver
 from app.graphql.ids import encode_id
 from app.graphql.loaders import AccountVideosKey, VideoFilters
 from app.graphql.pagination import (
@@ -34,6 +35,7 @@ from app.graphql.types.metric_fields import (
     engagement_comparison,
     engagement_metrics,
     engagement_series,
+    prefetch,
 )
 from app.graphql.types.metrics import EngagementComparison, EngagementMetrics, EngagementSeries
 from app.graphql.types.ordering import (
@@ -45,7 +47,6 @@ from app.graphql.types.ordering import (
     VideoOrder,
 )
 from app.graphql.types.scalars import BigInt, big
-from app.metrics.reader import ScopeKey
 from app.models import Platform as PlatformModel
 from app.models import ScopeKind
 
@@ -174,20 +175,22 @@ class Account(Node):
     def is_connected(self) -> bool:
         return self.row.insights_token is not None
 
-    async def _scopes(self, info: Info) -> list[ScopeKey]:
-        return [(ScopeKind.ACCOUNT, self.row.id)]
-
+    # Synchronous on purpose: a prefetched value comes back without a task; otherwise the
+    # returned awaitable goes through the same batched loaders.
     @strawberry.field(description=METRICS_DESCRIPTION)
-    async def metrics(self, info: Info, window: WindowArg) -> EngagementMetrics:
-        return await engagement_metrics(info, await self._scopes(info), window)
+    @fast_resolver
+    def metrics(self, info: Info, window: WindowArg) -> EngagementMetrics:
+        return engagement_metrics(info, [(ScopeKind.ACCOUNT, self.row.id)], window)  # type: ignore[return-value]
 
     @strawberry.field(description=SERIES_DESCRIPTION)
-    async def series(self, info: Info, window: WindowArg) -> EngagementSeries:
-        return await engagement_series(info, await self._scopes(info), window)
+    @fast_resolver
+    def series(self, info: Info, window: WindowArg) -> EngagementSeries:
+        return engagement_series(info, [(ScopeKind.ACCOUNT, self.row.id)], window)  # type: ignore[return-value]
 
     @strawberry.field(description=COMPARISON_DESCRIPTION)
-    async def comparison(self, info: Info, window: WindowArg) -> EngagementComparison:
-        return await engagement_comparison(info, await self._scopes(info), window)
+    @fast_resolver
+    def comparison(self, info: Info, window: WindowArg) -> EngagementComparison:
+        return engagement_comparison(info, [(ScopeKind.ACCOUNT, self.row.id)], window)  # type: ignore[return-value]
 
     @strawberry.field(description="Creators this account belongs to.")
     async def creators(
@@ -248,6 +251,7 @@ class Account(Node):
         rows, has_next = await loaders.videos_page_by_account.load(
             AccountVideosKey(self.row.id, args, filters)
         )
+        await prefetch(info, [((ScopeKind.VIDEO, row.id),) for row in rows], video=True)
 
         async def count() -> int:
             return await loaders.video_count_by_account.load((self.row.id, filters))

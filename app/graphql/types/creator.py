@@ -27,9 +27,11 @@ from app.graphql.types.metric_fields import (
     METRICS_DESCRIPTION,
     SERIES_DESCRIPTION,
     WindowArg,
+    awaited,
     engagement_comparison,
     engagement_metrics,
     engagement_series,
+    prefetch,
 )
 from app.graphql.types.metrics import EngagementComparison, EngagementMetrics, EngagementSeries
 from app.graphql.types.ordering import (
@@ -82,15 +84,15 @@ class Creator(Node):
 
     @strawberry.field(description=METRICS_DESCRIPTION)
     async def metrics(self, info: Info, window: WindowArg) -> EngagementMetrics:
-        return await engagement_metrics(info, await self._scopes(info), window)
+        return await awaited(engagement_metrics(info, await self._scopes(info), window))
 
     @strawberry.field(description=SERIES_DESCRIPTION)
     async def series(self, info: Info, window: WindowArg) -> EngagementSeries:
-        return await engagement_series(info, await self._scopes(info), window)
+        return await awaited(engagement_series(info, await self._scopes(info), window))
 
     @strawberry.field(description=COMPARISON_DESCRIPTION)
     async def comparison(self, info: Info, window: WindowArg) -> EngagementComparison:
-        return await engagement_comparison(info, await self._scopes(info), window)
+        return await awaited(engagement_comparison(info, await self._scopes(info), window))
 
     @strawberry.field(description="The member accounts.")
     async def accounts(
@@ -125,6 +127,7 @@ class Creator(Node):
             if row is not None and (platform is None or row.platform == platform)
         ]
         page, has_next = page_in_memory(rows, args)
+        await prefetch(info, [((ScopeKind.ACCOUNT, row.id),) for row in page], video=False)
 
         async def count() -> int:
             return len(rows)

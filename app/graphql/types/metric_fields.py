@@ -1,13 +1,23 @@
-"""The `metrics`, `series` and `comparison` resolvers shared by every scope's type."""
+"""The `metrics`, `series` and `comparison` resolvers shared by every scope's type.
+
+Connections look ahead at the metric fields selected under their nodes and prefetch them for the
+whole page at once (`prefetch`); a node's resolver then returns its value synchronously. Without
+a prefetch (a single object, an unusual query) the resolver returns an awaitable that goes
+through the same batched loaders.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated
+from collections.abc import Awaitable, Iterable, Sequence
+from datetime import date
+from typing import Annotated, Any, TypeVar
 
 import strawberry
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from app.graphql.context import Info
+from app.graphql.errors import ApiError
+from app.graphql.metric_loaders import MetricLoaders
 from app.graphql.types.metrics import (
     EngagementComparison,
     EngagementMetrics,
@@ -16,8 +26,15 @@ from app.graphql.types.metrics import (
     VideoMetrics,
     VideoSeries,
 )
-from app.graphql.types.windows import DateWindow, WindowInput, resolve_window
+from app.graphql.types.windows import (
+    DateRangeInput,
+    DateWindow,
+    WindowInput,
+    WindowPreset,
+    resolve_window,
+)
 from app.metrics.reader import ScopeKey
+from app.metrics.windows import Window
 
 WindowArg = Annotated[
     WindowInput,
@@ -28,56 +45,189 @@ METRICS_DESCRIPTION = "Values over a window: levels at its end and gains within 
 SERIES_DESCRIPTION = "Daily values over a window as parallel arrays (for charts)."
 COMPARISON_DESCRIPTION = "The window against the previous window of the same length."
 
+WANTS = ("metrics", "series", "comparison")
+T = TypeVar("T")
+Scopes = tuple[ScopeKey, ...]
 
-async def engagement_metrics(
-    info: Info, scopes: Sequence[ScopeKey], window: WindowInput
-) -> EngagementMetrics:
-    """Metrics of the summed scopes."""
+
+# --- building the values -------------------------------------------------------------------------
+
+
+# Builders register their loads when called and return an awaitable that finishes the value,
+# so that many builders called in a row share one batch.
+
+
+def _metrics(
+    loaders: MetricLoaders, scopes: Scopes, window: Window, video: bool
+) -> Awaitable[EngagementMetrics | VideoMetrics]:
+    values, coverage = loaders.windows(scopes, window), loaders.coverage(scopes, window)
+
+    async def finish() -> EngagementMetrics | VideoMetrics:
+        if video:
+            return VideoMetrics.of(await values, await coverage)
+        return EngagementMetrics.of(await values, await coverage)
+
+    return finish()
+
+
+def _series(
+    loaders: MetricLoaders, scopes: Scopes, window: Window, video: bool
+) -> Awaitable[EngagementSeries | VideoSeries]:
+    values = loaders.series(scopes, window)
+
+    async def finish() -> EngagementSeries | VideoSeries:
+        if video:
+            return VideoSeries.of(DateWindow.of(window), await values)
+        return EngagementSeries.of(DateWindow.of(window), await values)
+
+    return finish()
+
+
+def _comparison(
+    loaders: MetricLoaders, scopes: Scopes, window: Window, video: bool
+) -> Awaitable[EngagementComparison | VideoComparison]:
+    current = loaders.windows(scopes, window)
+    previous = loaders.windows(scopes, window.previous())
+
+    async def finish() -> EngagementComparison | VideoComparison:
+        if video:
+            return VideoComparison.of(await current, await previous)
+        return EngagementComparison.of(await current, await previous)
+
+    return finish()
+
+
+_BUILDERS: dict[str, Any] = {"metrics": _metrics, "series": _series, "comparison": _comparison}
+
+
+def _resolve(
+    info: Info, want: str, scopes: Sequence[ScopeKey], window: WindowInput, video: bool
+) -> Any:
     resolved = resolve_window(window)
     loaders = info.context.loaders.metrics
-    values, coverage = loaders.windows(scopes, resolved), loaders.coverage(scopes, resolved)
-    return EngagementMetrics.of(await values, await coverage)
+    key = (want, tuple(scopes), resolved)
+    ready = loaders.ready.get(key)
+    if ready is not None:
+        return ready
+    return _BUILDERS[want](loaders, tuple(scopes), resolved, video)
 
 
-async def engagement_series(
+def engagement_metrics(
     info: Info, scopes: Sequence[ScopeKey], window: WindowInput
-) -> EngagementSeries:
+) -> EngagementMetrics | Awaitable[EngagementMetrics]:
+    """Metrics of the summed scopes (now if prefetched, else an awaitable)."""
+    result: Any = _resolve(info, "metrics", scopes, window, video=False)
+    return result  # type: ignore[no-any-return]
+
+
+def engagement_series(
+    info: Info, scopes: Sequence[ScopeKey], window: WindowInput
+) -> EngagementSeries | Awaitable[EngagementSeries]:
     """Daily series of the summed scopes."""
-    resolved = resolve_window(window)
-    values = await info.context.loaders.metrics.series(scopes, resolved)
-    return EngagementSeries.of(DateWindow.of(resolved), values)
+    result: Any = _resolve(info, "series", scopes, window, video=False)
+    return result  # type: ignore[no-any-return]
 
 
-async def engagement_comparison(
+def engagement_comparison(
     info: Info, scopes: Sequence[ScopeKey], window: WindowInput
-) -> EngagementComparison:
+) -> EngagementComparison | Awaitable[EngagementComparison]:
     """The window against the previous one, for the summed scopes."""
-    resolved = resolve_window(window)
-    loaders = info.context.loaders.metrics
-    current = loaders.windows(scopes, resolved)
-    previous = loaders.windows(scopes, resolved.previous())
-    return EngagementComparison.of(await current, await previous)
+    result: Any = _resolve(info, "comparison", scopes, window, video=False)
+    return result  # type: ignore[no-any-return]
 
 
-async def video_metrics(info: Info, scope: ScopeKey, window: WindowInput) -> VideoMetrics:
+def video_metrics(
+    info: Info, scope: ScopeKey, window: WindowInput
+) -> VideoMetrics | Awaitable[VideoMetrics]:
     """Metrics of one video."""
-    resolved = resolve_window(window)
-    loaders = info.context.loaders.metrics
-    values, coverage = loaders.windows([scope], resolved), loaders.coverage([scope], resolved)
-    return VideoMetrics.of(await values, await coverage)
+    result: Any = _resolve(info, "metrics", [scope], window, video=True)
+    return result  # type: ignore[no-any-return]
 
 
-async def video_series(info: Info, scope: ScopeKey, window: WindowInput) -> VideoSeries:
+def video_series(
+    info: Info, scope: ScopeKey, window: WindowInput
+) -> VideoSeries | Awaitable[VideoSeries]:
     """Daily series of one video."""
-    resolved = resolve_window(window)
-    values = await info.context.loaders.metrics.series([scope], resolved)
-    return VideoSeries.of(DateWindow.of(resolved), values)
+    result: Any = _resolve(info, "series", [scope], window, video=True)
+    return result  # type: ignore[no-any-return]
 
 
-async def video_comparison(info: Info, scope: ScopeKey, window: WindowInput) -> VideoComparison:
+def video_comparison(
+    info: Info, scope: ScopeKey, window: WindowInput
+) -> VideoComparison | Awaitable[VideoComparison]:
     """One video's window against the previous one."""
-    resolved = resolve_window(window)
+    result: Any = _resolve(info, "comparison", [scope], window, video=True)
+    return result  # type: ignore[no-any-return]
+
+
+async def awaited(value: T | Awaitable[T]) -> T:
+    """A value that may still have to be awaited."""
+    if isinstance(value, Awaitable):
+        return await value
+    return value
+
+
+# --- looking ahead ------------------------------------------------------------------------------
+
+
+def _parse_window(raw: object) -> Window | None:
+    """The window of a literal or variable argument value; None when it is not a valid one."""
+    if not isinstance(raw, dict):
+        return None
+    preset, span = raw.get("preset"), raw.get("range")
+    try:
+        if preset is not None and span is None:
+            name = preset.name if isinstance(preset, WindowPreset) else str(preset)
+            return resolve_window(WindowInput(preset=WindowPreset[name]))
+        if isinstance(span, dict) and preset is None:
+            start, end = span.get("start"), span.get("end")
+            start = start if isinstance(start, date) else date.fromisoformat(str(start))
+            end = end if isinstance(end, date) else date.fromisoformat(str(end))
+            return resolve_window(WindowInput(range=DateRangeInput(start=start, end=end)))
+    except (KeyError, ValueError, ApiError):
+        return None
+    return None
+
+
+def _fields(selections: Iterable[Selection]) -> Iterable[SelectedField]:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        elif isinstance(selection, FragmentSpread | InlineFragment):
+            yield from _fields(selection.selections)
+
+
+def requested_windows(info: Info) -> list[tuple[str, Window]]:
+    """The (metric field, window) pairs selected under this connection's nodes."""
+    found: dict[tuple[str, Window], None] = {}
+    for connection in _fields(info.selected_fields):
+        node_sets = []
+        for field in _fields(connection.selections):
+            if field.name == "nodes":
+                node_sets.append(field.selections)
+            elif field.name == "edges":
+                node_sets += [f.selections for f in _fields(field.selections) if f.name == "node"]
+        for selections in node_sets:
+            for field in _fields(selections):
+                if field.name in WANTS and not field.directives:
+                    window = _parse_window(field.arguments.get("window"))
+                    if window is not None:
+                        found[(field.name, window)] = None
+    return list(found)
+
+
+async def prefetch(info: Info, scope_sets: Sequence[Scopes], *, video: bool) -> None:
+    """Compute the page's selected metric fields for every node at once."""
+    requests = requested_windows(info)
+    if not requests or not scope_sets:
+        return
     loaders = info.context.loaders.metrics
-    current = loaders.windows([scope], resolved)
-    previous = loaders.windows([scope], resolved.previous())
-    return VideoComparison.of(await current, await previous)
+    pending = [
+        ((want, scopes, window), _BUILDERS[want](loaders, scopes, window, video))
+        for scopes in scope_sets
+        for want, window in requests
+        if (want, scopes, window) not in loaders.ready
+    ]
+    # The builders registered every load before any of them runs: one batch for the page.
+    for key, build in pending:
+        loaders.ready[key] = await build

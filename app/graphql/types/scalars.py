@@ -10,7 +10,8 @@ from strawberry.types.scalar import ScalarDefinition
 _MAX = 2**63 - 1
 
 
-def _serialize_bigint(value: int) -> int:
+def serialize_bigint(value: int) -> int:
+    """BigInt output: the integer itself (JSON numbers are exact up to 2^53 in browsers)."""
     return int(value)
 
 
@@ -36,7 +37,7 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
         name="BigInt",
         description="A signed 64-bit integer, serialised as a JSON number (counters can exceed "
         "2^31); accepted as a number or a decimal string.",
-        serialize=_serialize_bigint,
+        serialize=serialize_bigint,
         parse_value=_parse_bigint,
     )
 }

@@ -9,6 +9,7 @@ import strawberry
 
 from app import models
 from app.graphql.context import Info
+from app.graphql.execution import fast_resolver
 from app.graphql.ids import encode_id
 from app.graphql.types.common import Availability, Node, Platform
 from app.graphql.types.metric_fields import (
@@ -149,16 +150,19 @@ class Video(Node):
         return self.row.next_scrape_at
 
     @strawberry.field(description=METRICS_DESCRIPTION)
-    async def metrics(self, info: Info, window: WindowArg) -> VideoMetrics:
-        return await video_metrics(info, (ScopeKind.VIDEO, self.row.id), window)
+    @fast_resolver
+    def metrics(self, info: Info, window: WindowArg) -> VideoMetrics:
+        return video_metrics(info, (ScopeKind.VIDEO, self.row.id), window)  # type: ignore[return-value]
 
     @strawberry.field(description=SERIES_DESCRIPTION)
-    async def series(self, info: Info, window: WindowArg) -> VideoSeries:
-        return await video_series(info, (ScopeKind.VIDEO, self.row.id), window)
+    @fast_resolver
+    def series(self, info: Info, window: WindowArg) -> VideoSeries:
+        return video_series(info, (ScopeKind.VIDEO, self.row.id), window)  # type: ignore[return-value]
 
     @strawberry.field(description=COMPARISON_DESCRIPTION)
-    async def comparison(self, info: Info, window: WindowArg) -> VideoComparison:
-        return await video_comparison(info, (ScopeKind.VIDEO, self.row.id), window)
+    @fast_resolver
+    def comparison(self, info: Info, window: WindowArg) -> VideoComparison:
+        return video_comparison(info, (ScopeKind.VIDEO, self.row.id), window)  # type: ignore[return-value]
 
 
 @strawberry.type(description="A post discovered automatically from a tracked account's feed.")
