@@ -1,0 +1,115 @@
+"""The fast execution context gives exactly what the stock one gives: data and errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from app import models
+from app.graphql.context import build_context
+from app.graphql.execution import FastExecutionContext
+from app.graphql.http import format_error
+from app.graphql.schema import schema
+from app.identifiers import Platform
+from app.metrics import store
+from app.metrics.windows import today_utc
+from tests.conftest import Org
+
+QUERIES = [
+    """
+    query Dashboard($w: WindowInput!) {
+      accounts(first: 10) {
+        totalCount
+        edges { cursor node { id handle platform followers isVerified
+          metrics(window: $w) { window { start end days } followers followersChange
+            videosPublished views plays likes comments shares saves engagementRate coverage }
+          series(window: {preset: D7}) { dates observed followers followersChange views saves
+            engagementRate videosPublished }
+          comparison(window: $w) { previousWindow { start } views { current previous change
+            changePercent } engagementRate { current change } }
+          videos(first: 2) { nodes { videoId metrics(window: {preset: D7}) { views saves } } }
+        } }
+      }
+      organization { metrics(window: {preset: D30}) { views followers coverage } }
+    }
+    """,
+    # A bad window inside the page: the same error at the same path, the rest intact.
+    """
+    query Bad {
+      accounts { nodes { handle
+        metrics(window: {range: {start: "2020-01-01", end: "2030-01-01"}}) { views } } }
+    }
+    """,
+    """
+    query Aliases { viewer { apiKey { name } }
+      a: accounts(first: 1) { nodes { m1: metrics(window: {preset: D7}) { views }
+        m2: metrics(window: {preset: D90}) { views } ... on Account { handle } } } }
+    """,
+]
+
+
+def day(offset: int) -> datetime:
+    return datetime.combine(today_utc(), datetime.min.time(), UTC) + timedelta(days=offset, hours=3)
+
+
+async def _seed(org: Org) -> None:
+    for index, platform in enumerate((Platform.INSTAGRAM, Platform.TIKTOK)):
+        account = await models.Account.create(
+            organization_id=org.id, platform=platform, handle=f"exec{index}"
+        )
+        await store.record_profile(
+            account.id,
+            [
+                store.ProfileCounters(day(-9), followers=10),
+                store.ProfileCounters(day(-1), followers=12),
+            ],
+        )
+        video = await models.Video.create(
+            organization_id=org.id,
+            platform=platform,
+            platform_video_id=str(900 + index),
+            account_id=account.id,
+            published_at=day(-5),
+        )
+        await store.record_video(
+            video.id,
+            [
+                store.VideoCounters(day(-4), views=100, likes=5, saves=1),
+                store.VideoCounters(day(-1), views=150, likes=None, saves=2),
+            ],
+        )
+
+
+async def _run(org: Org, query: str, context_class: type) -> tuple[Any, list[dict[str, Any]]]:
+    api_key = (
+        await models.ApiKey.filter(organization_id=org.id).select_related("organization").first()
+    )
+    assert api_key is not None
+    context = build_context(None, org.client._transport.app.state.settings, api_key, "req")  # type: ignore[arg-type,attr-defined]
+    previous = schema.execution_context_class
+    schema.execution_context_class = context_class
+    try:
+        result = await schema.execute(
+            query, context_value=context, variable_values={"w": {"preset": "D30"}}
+        )
+    finally:
+        schema.execution_context_class = previous
+    return result.data, [format_error(e, "req") for e in result.errors or []]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+async def test_fast_and_stock_executors_agree(org: Org, query: str) -> None:
+    await _seed(org)
+    fast = await _run(org, query, FastExecutionContext)
+    stock = await _run(org, query, StrawberryGraphQLCoreExecutionContext)
+    assert fast == stock
+    data, errors = fast
+    if "Bad" in query:
+        assert [e["extensions"]["code"] for e in errors] == ["BAD_USER_INPUT"] * len(errors)
+        assert errors[0]["path"][:3] == ["accounts", "nodes", 0]
+    else:
+        assert errors == []
+        assert data is not None
