@@ -299,21 +299,31 @@ async def _aggregate(connection: asyncpg.Connection, organization_id: int) -> in
     """Sum the dense entity rows into account and organization scopes."""
     sums = ", ".join(f"SUM(m.{c})" for c in COLUMNS)
     columns = ", ".join(COLUMNS)
-    account_scope = "CASE WHEN m.scope_kind = 4 THEN m.scope_id ELSE v.account_id END"
+    await connection.execute("SET work_mem = '256MB'")
     inserted = 0
+    # Videos by account (an equi-join the planner hashes), then each account's own profile
+    # rows added on top.
     result = await connection.execute(
         f"INSERT INTO metric_day (organization_id, scope_kind, scope_id, day, {columns}) "
-        f"SELECT $1, 2, {account_scope}, m.day, {sums} FROM metric_day m "
-        "LEFT JOIN video v ON m.scope_kind = 1 AND v.id = m.scope_id "
-        "WHERE m.organization_id = $1 AND m.scope_kind IN (1, 4) "
-        f"GROUP BY {account_scope}, m.day",
+        f"SELECT $1, 2, v.account_id, m.day, {sums} FROM metric_day m "
+        "JOIN video v ON v.id = m.scope_id "
+        "WHERE m.scope_kind = 1 AND v.organization_id = $1 GROUP BY v.account_id, m.day",
         organization_id,
     )
     inserted += int(result.split()[-1])
+    additions = ", ".join(f"{c} = metric_day.{c} + excluded.{c}" for c in COLUMNS)
+    result = await connection.execute(
+        f"INSERT INTO metric_day (organization_id, scope_kind, scope_id, day, {columns}) "
+        f"SELECT $1, 2, m.scope_id, m.day, {', '.join('m.' + c for c in COLUMNS)} "
+        "FROM metric_day m JOIN account a ON a.id = m.scope_id "
+        "WHERE m.scope_kind = 4 AND a.organization_id = $1 "
+        f"ON CONFLICT (scope_kind, scope_id, day) DO UPDATE SET {additions}",
+        organization_id,
+    )
     result = await connection.execute(
         f"INSERT INTO metric_day (organization_id, scope_kind, scope_id, day, {columns}) "
         f"SELECT $1, 3, $1, m.day, {sums} FROM metric_day m "
-        "WHERE m.organization_id = $1 AND m.scope_kind IN (1, 4) GROUP BY m.day",
+        "WHERE m.scope_kind = 2 AND m.organization_id = $1 GROUP BY m.day",
         organization_id,
     )
     inserted += int(result.split()[-1])
@@ -321,17 +331,24 @@ async def _aggregate(connection: asyncpg.Connection, organization_id: int) -> in
     from_columns = ", ".join(f"{n}_from" for n in KNOWN_FROM)
     await connection.execute(
         f"INSERT INTO metric_scope (organization_id, scope_kind, scope_id, {from_columns}) "
-        f"SELECT $1, 2, CASE WHEN s.scope_kind = 4 THEN s.scope_id ELSE v.account_id END, "
-        f"{minimums} FROM metric_scope s "
-        "LEFT JOIN video v ON s.scope_kind = 1 AND v.id = s.scope_id "
-        "WHERE s.organization_id = $1 AND s.scope_kind IN (1, 4) "
-        "GROUP BY CASE WHEN s.scope_kind = 4 THEN s.scope_id ELSE v.account_id END",
+        f"SELECT $1, 2, a.id, {minimums} FROM account a JOIN metric_scope s ON "
+        "(s.scope_kind = 4 AND s.scope_id = a.id) WHERE a.organization_id = $1 GROUP BY a.id",
+        organization_id,
+    )
+    least = ", ".join(
+        f"{n}_from = LEAST(metric_scope.{n}_from, excluded.{n}_from)" for n in KNOWN_FROM
+    )
+    await connection.execute(
+        f"INSERT INTO metric_scope (organization_id, scope_kind, scope_id, {from_columns}) "
+        f"SELECT $1, 2, v.account_id, {minimums} FROM video v JOIN metric_scope s ON "
+        "(s.scope_kind = 1 AND s.scope_id = v.id) WHERE v.organization_id = $1 "
+        f"GROUP BY v.account_id ON CONFLICT (scope_kind, scope_id) DO UPDATE SET {least}",
         organization_id,
     )
     await connection.execute(
         f"INSERT INTO metric_scope (organization_id, scope_kind, scope_id, {from_columns}) "
         f"SELECT $1, 3, $1, {minimums} FROM metric_scope s "
-        "WHERE s.organization_id = $1 AND s.scope_kind IN (1, 4)",
+        "WHERE s.organization_id = $1 AND s.scope_kind = 2",
         organization_id,
     )
     return inserted
