@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -74,6 +74,13 @@ class Scope:
 
     kind: ScopeKind
     id: int
+
+
+def utc_date(moment: datetime) -> date:
+    """The UTC date of a moment (a naive datetime is taken to be UTC)."""
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(UTC).date()
 
 
 # --- locking and raw rows --------------------------------------------------------------------
@@ -339,7 +346,7 @@ async def _merge_video_snapshots(
     by_day = {s.day: s for s in await models.VideoSnapshot.filter(video_id=video.id).using_db(conn)}
     latest: dict[date, VideoCounters] = {}
     for counters in incoming:
-        day = counters.observed_at.date()
+        day = utc_date(counters.observed_at)
         if day not in latest or counters.observed_at >= latest[day].observed_at:
             latest[day] = counters.normalised(video.platform)
     fresh: list[models.VideoSnapshot] = []
@@ -394,7 +401,11 @@ async def record_video(video_id: int, observations: Sequence[VideoCounters]) -> 
 
 
 async def rederive_video(video_id: int) -> None:
-    """Re-derive a video's rows, e.g. after its publish date became known."""
+    """Re-derive a video's rows from its snapshots and publish date.
+
+    Every code path that creates a video with a publish date or changes it calls this (or
+    `record_video`), so that a post counts in `videosPublished` before its first observation.
+    """
     await record_video(video_id, [])
 
 
@@ -478,7 +489,7 @@ async def _merge_profile_snapshots(
     }
     latest: dict[date, ProfileCounters] = {}
     for counters in incoming:
-        day = counters.observed_at.date()
+        day = utc_date(counters.observed_at)
         if day not in latest or counters.observed_at >= latest[day].observed_at:
             latest[day] = counters
     fresh: list[models.AccountSnapshot] = []
