@@ -133,21 +133,28 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
     async def work() -> int:
         progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
+        importing = import_file(
+            args.org,
+            Path(args.file),
+            fmt=args.format,
+            errors_path=Path(args.errors) if args.errors else None,
+            progress=progress,
+        )
         try:
-            report = await import_file(
-                args.org,
-                Path(args.file),
-                fmt=args.format,
-                errors_path=Path(args.errors) if args.errors else None,
-                progress=progress,
-            )
+            # A task of its own: on Ctrl-C its cancelled transaction stays in its own context,
+            # and closing the connections afterwards works.
+            report = await asyncio.create_task(importing)
         except ImportUsageError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print(format_summary(report, args.file, args.org))
         return report.exit_code
 
-    return asyncio.run(_with_orm(settings, work))
+    try:
+        return asyncio.run(_with_orm(settings, work))
+    except KeyboardInterrupt:
+        print("\ninterrupted: importing the same file again is safe", file=sys.stderr)
+        return 130
 
 
 def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
