@@ -32,7 +32,11 @@ async def test_metric_day_is_unique_per_scope_and_day(org: Org) -> None:
 
 
 async def test_metric_scope_is_unique_per_scope(org: Org) -> None:
-    row: dict[str, Any] = {"organization_id": org.id, "scope_kind": ScopeKind.VIDEO, "scope_id": 2_000_000_002}
+    row: dict[str, Any] = {
+        "organization_id": org.id,
+        "scope_kind": ScopeKind.VIDEO,
+        "scope_id": 2_000_000_002,
+    }
     await models.MetricScope.create(**row)
     with pytest.raises(IntegrityError):
         await models.MetricScope.create(**row)
