@@ -16,6 +16,7 @@ import inspect
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -36,6 +37,7 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.name_converter import NameConverter
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.types.base_scalars import DateDefinition
 from strawberry.types.arguments import convert_arguments
 
 from app.graphql.types.scalars import serialize_bigint
@@ -44,6 +46,8 @@ _STOCK, _LEAF, _LEAF_LIST, _OBJECT, _CALL = range(5)
 _INT_OR_NONE = frozenset({int, type(None)})
 _FLOAT_OR_NONE = frozenset({float, type(None)})
 _INT32 = (-(2**31), 2**31 - 1)
+_DATE_OR_NONE = frozenset({date, type(None)})
+_DATE_SERIALIZE = DateDefinition.serialize
 
 
 def _serialises_to_itself(serialize: Any, values: list[Any]) -> bool:
@@ -56,7 +60,9 @@ def _serialises_to_itself(serialize: Any, values: list[Any]) -> bool:
         return not known or (_INT32[0] <= min(known) and max(known) <= _INT32[1])
     if serialize is GraphQLFloat.serialize and kinds <= _FLOAT_OR_NONE:
         return all(math.isfinite(v) for v in values if v is not None)
-    return False
+    # `date` objects (never `datetime`, whose type differs) are written by orjson exactly as
+    # the Date scalar's isoformat() would write them.
+    return serialize is _DATE_SERIALIZE and kinds <= _DATE_OR_NONE
 
 
 @dataclass(frozen=True, slots=True)
