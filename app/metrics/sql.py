@@ -76,6 +76,11 @@ async def execute_many(conn: BaseDBAsyncClient, sql: str, rows: Sequence[Sequenc
         )
 
 
+def typed(conn: BaseDBAsyncClient, sql_type: str) -> str:
+    """A placeholder that PostgreSQL can type inside VALUES lists (SQLite needs no cast)."""
+    return f"?::{sql_type}" if is_postgres(conn) else "?"
+
+
 def least(conn: BaseDBAsyncClient, left: str, right: str) -> str:
     """SQL for the smaller of two nullable values, ignoring nulls."""
     if is_postgres(conn):

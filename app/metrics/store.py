@@ -170,60 +170,75 @@ async def _write_known(
 # --- aggregate scopes ------------------------------------------------------------------------
 
 
-async def _ensure_row(
-    conn: BaseDBAsyncClient, organization_id: int, scope: Scope, day: date
+async def _ensure_rows(
+    conn: BaseDBAsyncClient, organization_id: int, scope: Scope, days: Sequence[date]
 ) -> None:
-    """Give the scope a row on `day` holding the cumulative values it has there."""
+    """Give the scope a row on each day, holding the cumulative values it has there.
+
+    One statement for all days: each new row copies the latest row before its day as the
+    statement found it, which is the value before the change being applied.
+    """
     cumulative = ", ".join(CUMULATIVE)
+    copied = ", ".join(f"COALESCE(p.{c}, 0)" for c in CUMULATIVE)
+    marks = ", ".join(f"({sql.typed(conn, 'date')})" for _ in days)
     await sql.execute(
         conn,
+        f"WITH d(day) AS (VALUES {marks}) "
         f"INSERT INTO metric_day (organization_id, scope_kind, scope_id, day, observations, "
-        f"{cumulative}) SELECT ?, ?, ?, ?, 0, {cumulative} FROM metric_day "
-        "WHERE scope_kind = ? AND scope_id = ? AND day < ? ORDER BY day DESC LIMIT 1 "
-        "ON CONFLICT (scope_kind, scope_id, day) DO NOTHING",
-        [organization_id, int(scope.kind), scope.id, day, int(scope.kind), scope.id, day],
-    )
-    await sql.execute(
-        conn,
-        f"INSERT INTO metric_day (organization_id, scope_kind, scope_id, day, {_COLUMN_LIST}) "
-        f"VALUES (?, ?, ?, ?, {', '.join('0' for _ in COLUMNS)}) "
-        "ON CONFLICT (scope_kind, scope_id, day) DO NOTHING",
-        [organization_id, int(scope.kind), scope.id, day],
+        f"{cumulative}) SELECT ?, ?, ?, d.day, 0, {copied} FROM d "
+        "LEFT JOIN metric_day p ON p.id = (SELECT x.id FROM metric_day x WHERE "
+        "x.scope_kind = ? AND x.scope_id = ? AND x.day < d.day ORDER BY x.day DESC LIMIT 1) "
+        "WHERE true ON CONFLICT (scope_kind, scope_id, day) DO NOTHING",
+        [*days, organization_id, int(scope.kind), scope.id, int(scope.kind), scope.id],
     )
 
 
 async def _apply_changes(
     conn: BaseDBAsyncClient, organization_id: int, scope: Scope, changes: RowChanges
 ) -> None:
-    """Move an aggregate scope's rows by a member's change."""
-    moving = [s for s in changes.segments if any(s.delta)]
-    # Every row the change starts on must exist before any value moves: a new row copies its
-    # predecessor as it was before the change.
-    for day in sorted({s.start for s in moving} | set(changes.observations)):
-        await _ensure_row(conn, organization_id, scope, day)
-    for index, segment in enumerate(changes.segments):
-        if not any(segment.delta):
-            continue
-        following = changes.segments[index + 1].start if index + 1 < len(changes.segments) else None
-        assignments = ", ".join(f"{c} = {c} + ?" for c in CUMULATIVE)
-        bound = " AND day < ?" if following is not None else ""
-        values: list[object] = [*segment.delta, int(scope.kind), scope.id, segment.start]
-        if following is not None:
-            values.append(following)
+    """Move an aggregate scope's rows by a member's change (three statements at most)."""
+    moving = [
+        (segment, changes.segments[i + 1].start if i + 1 < len(changes.segments) else None)
+        for i, segment in enumerate(changes.segments)
+        if any(segment.delta)
+    ]
+    # Every row the change starts on must exist before any value moves.
+    days = sorted({segment.start for segment, _ in moving} | set(changes.observations))
+    if days:
+        await _ensure_rows(conn, organization_id, scope, days)
+    if moving:
+        date_mark, number_mark = sql.typed(conn, "date"), sql.typed(conn, "bigint")
+        row_marks = ", ".join([date_mark, date_mark, *(number_mark for _ in CUMULATIVE)])
+        values = ", ".join(f"({row_marks})" for _ in moving)
+        names = ", ".join(f"d_{c}" for c in CUMULATIVE)
+        assignments = ", ".join(f"{c} = {c} + s.d_{c}" for c in CUMULATIVE)
         await sql.execute(
             conn,
-            f"UPDATE metric_day SET {assignments} "
-            f"WHERE scope_kind = ? AND scope_id = ? AND day >= ?{bound}",
-            values,
+            f"WITH s(start, stop, {names}) AS (VALUES {values}) "
+            f"UPDATE metric_day SET {assignments} FROM s "
+            "WHERE metric_day.scope_kind = ? AND metric_day.scope_id = ? "
+            "AND metric_day.day >= s.start AND (s.stop IS NULL OR metric_day.day < s.stop)",
+            [
+                *(v for segment, stop in moving for v in (segment.start, stop, *segment.delta)),
+                int(scope.kind),
+                scope.id,
+            ],
         )
     if changes.observations:
-        await sql.execute_many(
+        pairs = ", ".join(
+            f"({sql.typed(conn, 'date')}, {sql.typed(conn, 'bigint')})"
+            for _ in changes.observations
+        )
+        await sql.execute(
             conn,
-            "UPDATE metric_day SET observations = observations + ? "
-            "WHERE scope_kind = ? AND scope_id = ? AND day = ?",
+            f"WITH o(day, delta) AS (VALUES {pairs}) "
+            "UPDATE metric_day SET observations = observations + o.delta FROM o "
+            "WHERE metric_day.scope_kind = ? AND metric_day.scope_id = ? "
+            "AND metric_day.day = o.day",
             [
-                [delta, int(scope.kind), scope.id, day]
-                for day, delta in changes.observations.items()
+                *(v for item in changes.observations.items() for v in item),
+                int(scope.kind),
+                scope.id,
             ],
         )
 
@@ -281,12 +296,12 @@ async def _replace_entity(
     targets: Sequence[Scope],
     new_rows: Rows,
     new_known: KnownFrom,
-) -> None:
-    """Swap an entity's rows for `new_rows` and move its aggregate scopes accordingly."""
+) -> bool:
+    """Swap an entity's rows for `new_rows` and move its aggregate scopes; False if unchanged."""
     old_rows = await _load_rows(conn, entity)
     old_known = await _load_known(conn, entity)
     if old_rows == new_rows and old_known == new_known:
-        return
+        return False
     await _write_entity_rows(conn, organization_id, entity, old_rows, new_rows)
     if new_rows or any(new_known.values()):
         await _write_known(conn, organization_id, entity, new_known, merge=False)
@@ -300,6 +315,7 @@ async def _replace_entity(
     await _propagate(
         conn, organization_id, targets, row_changes(old_rows, new_rows), old_known, new_known
     )
+    return True
 
 
 # --- denormalised latest values ----------------------------------------------------------------
