@@ -287,12 +287,28 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             for step in self._plan(parent_type, grouped_field_set):
                 name = step.response_name
-                if step.mode in (_LEAF, _LEAF_LIST):
+                mode = step.mode
+                if mode == _LEAF:
+                    # The commonest case, inlined: a plain value that serialises cleanly.
+                    # Anything else (an exception, a null where none may be) takes the stock
+                    # path below, which reports the error exactly as usual.
+                    try:
+                        raw = step.getter(source_value)  # type: ignore[misc]
+                        value = None if raw is None else step.serialize(raw)
+                        clean = (raw is None and not step.non_null) or (
+                            value is not None and value is not Undefined
+                        )
+                    except Exception:
+                        clean = False
+                    if clean:
+                        results[name] = value
+                        continue
+                elif mode == _LEAF_LIST:
                     value = self._fast_value(step, source_value)
                     if value is not Undefined:
                         results[name] = value
                         continue
-                elif step.mode == _CALL:
+                elif mode == _CALL:
                     result = self._fast_call(
                         step, parent_type, source_value, path, position_context
                     )
@@ -301,7 +317,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         if is_awaitable(result):
                             awaitable_fields.append(name)
                         continue
-                elif step.mode == _OBJECT:
+                elif mode == _OBJECT:
                     assert step.getter is not None
                     try:
                         value = step.getter(source_value)

@@ -79,6 +79,7 @@ class MetricLoaders:
         self.ranges = DataLoader[RangeKey, list[tuple[date, Row]]](load_fn=_ranges)
         # Values computed ahead by a connection for its nodes: (field, scopes, window) -> value.
         self.ready: dict[tuple[str, tuple[ScopeKey, ...], Window], Any] = {}
+        self._dates: dict[Window, list[date]] = {}
 
     def windows(self, scopes: Sequence[ScopeKey], window: Window) -> Awaitable[WindowValues]:
         """The summed values of the scopes (one account, a creator's accounts) over a window."""
@@ -120,8 +121,12 @@ class MetricLoaders:
             for kind, scope_id in scopes
         ]
 
+        dates = self._dates.get(window)
+        if dates is None:
+            dates = self._dates[window] = window.dates()
+
         async def finish() -> SeriesValues:
-            parts = [series_values(window, await b, await r, await k) for b, r, k in pending]
+            parts = [series_values(window, await b, await r, await k, dates) for b, r, k in pending]
             return parts[0] if len(parts) == 1 else sum_series(window, parts)
 
         return finish()

@@ -129,9 +129,13 @@ def series_values(
     before_start: Row | None,
     rows: Sequence[tuple[date, Row]],
     known: KnownFrom,
+    dates: list[date] | None = None,
 ) -> SeriesValues:
-    """Daily gains (and the follower level) of one scope over a window."""
-    dates = window.dates()
+    """Daily gains (and the follower level) of one scope over a window.
+
+    `dates` may pass `window.dates()` computed once for many scopes (it is not modified).
+    """
+    dates = dates if dates is not None else window.dates()
     by_day = dict(rows)
     previous = before_start or _ZERO
     cumulative: list[Row] = []
