@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -20,6 +21,7 @@ from app.identifiers import Platform
 from app.metrics import sql
 from app.metrics.attribution import (
     COLUMNS,
+    COUNTERS,
     CUMULATIVE,
     KNOWN_FROM,
     KnownFrom,
@@ -355,37 +357,37 @@ def _video_observations(snapshots: Sequence[models.VideoSnapshot]) -> list[Video
     ]
 
 
-async def _merge_video_snapshots(
-    conn: BaseDBAsyncClient, video: models.Video, incoming: Sequence[VideoCounters]
-) -> list[models.VideoSnapshot]:
-    """Keep, per UTC date, the last observation of that date; return all snapshots."""
-    by_day = {s.day: s for s in await models.VideoSnapshot.filter(video_id=video.id).using_db(conn)}
-    latest: dict[date, VideoCounters] = {}
+Counters = VideoCounters | ProfileCounters
+SnapshotModel = type[models.VideoSnapshot] | type[models.AccountSnapshot]
+
+
+async def _merge_snapshots(
+    conn: BaseDBAsyncClient,
+    model: SnapshotModel,
+    owner: dict[str, int],
+    incoming: Sequence[Counters],
+    fields: Sequence[str],
+) -> list[Any]:
+    """Keep, per UTC date, the last observation of that date; return all the owner's snapshots."""
+    by_day = {s.day: s for s in await model.filter(**owner).using_db(conn)}
+    latest: dict[date, Counters] = {}
     for counters in incoming:
         day = utc_date(counters.observed_at)
         if day not in latest or counters.observed_at >= latest[day].observed_at:
-            latest[day] = counters.normalised(video.platform)
-    fresh: list[models.VideoSnapshot] = []
-    for day, c in latest.items():
-        values = {
-            "observed_at": c.observed_at,
-            "views": c.views,
-            "plays": c.plays,
-            "likes": c.likes,
-            "comments": c.comments,
-            "shares": c.shares,
-            "saves": c.saves,
-        }
+            latest[day] = counters
+    fresh = []
+    for day, counters in latest.items():
+        values = {name: getattr(counters, name) for name in ("observed_at", *fields)}
         current = by_day.get(day)
         if current is None:
-            fresh.append(models.VideoSnapshot(video_id=video.id, day=day, **values))
-        elif c.observed_at >= current.observed_at and any(
+            fresh.append(model(**owner, day=day, **values))
+        elif counters.observed_at >= current.observed_at and any(
             getattr(current, k) != v for k, v in values.items()
         ):
             current.update_from_dict(values)
             await current.save(using_db=conn, update_fields=list(values))
     if fresh:
-        await models.VideoSnapshot.bulk_create(fresh, using_db=conn)
+        await model.bulk_create(fresh, using_db=conn)  # type: ignore[arg-type]
     return sorted([*by_day.values(), *fresh], key=lambda s: s.day)
 
 
@@ -399,7 +401,13 @@ async def record_video(video_id: int, observations: Sequence[VideoCounters]) -> 
         targets = _video_targets(video)
         for target in targets:
             await _lock(conn, target)
-        snapshots = await _merge_video_snapshots(conn, video, observations)
+        snapshots = await _merge_snapshots(
+            conn,
+            models.VideoSnapshot,
+            {"video_id": video.id},
+            [o.normalised(video.platform) for o in observations],
+            COUNTERS,
+        )
         published = video.published_at.date() if video.published_at else None
         rows, known = derive_video(_video_observations(snapshots), published)
         await _replace_entity(
@@ -497,38 +505,6 @@ async def forget_video(video_id: int) -> None:
 # --- accounts ----------------------------------------------------------------------------------
 
 
-async def _merge_profile_snapshots(
-    conn: BaseDBAsyncClient, account: models.Account, incoming: Sequence[ProfileCounters]
-) -> list[models.AccountSnapshot]:
-    by_day = {
-        s.day: s for s in await models.AccountSnapshot.filter(account_id=account.id).using_db(conn)
-    }
-    latest: dict[date, ProfileCounters] = {}
-    for counters in incoming:
-        day = utc_date(counters.observed_at)
-        if day not in latest or counters.observed_at >= latest[day].observed_at:
-            latest[day] = counters
-    fresh: list[models.AccountSnapshot] = []
-    for day, c in latest.items():
-        values = {
-            "observed_at": c.observed_at,
-            "followers": c.followers,
-            "following": c.following,
-            "posts": c.posts,
-        }
-        current = by_day.get(day)
-        if current is None:
-            fresh.append(models.AccountSnapshot(account_id=account.id, day=day, **values))
-        elif c.observed_at >= current.observed_at and any(
-            getattr(current, k) != v for k, v in values.items()
-        ):
-            current.update_from_dict(values)
-            await current.save(using_db=conn, update_fields=list(values))
-    if fresh:
-        await models.AccountSnapshot.bulk_create(fresh, using_db=conn)
-    return sorted([*by_day.values(), *fresh], key=lambda s: s.day)
-
-
 def _last_known(snapshots: Sequence[models.AccountSnapshot], name: str) -> int | None:
     for snapshot in reversed(snapshots):
         value: int | None = getattr(snapshot, name)
@@ -551,7 +527,13 @@ async def record_profile(account_id: int, observations: Sequence[ProfileCounters
         ]
         for target in targets:
             await _lock(conn, target)
-        snapshots = await _merge_profile_snapshots(conn, account, observations)
+        snapshots = await _merge_snapshots(
+            conn,
+            models.AccountSnapshot,
+            {"account_id": account.id},
+            observations,
+            ("followers", "following", "posts"),
+        )
         rows, known = derive_profile([ProfileObservation(s.day, s.followers) for s in snapshots])
         await _replace_entity(conn, account.organization_id, entity, targets, rows, known)
         await (
