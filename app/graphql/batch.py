@@ -17,6 +17,7 @@ from app.graphql.types.metric_fields import WindowArg, awaited, engagement_metri
 from app.graphql.types.metrics import EngagementMetrics, VideoMetrics
 from app.graphql.types.scalars import BigInt
 from app.graphql.types.video import AccountVideo, IndividualVideo, Video
+from app.graphql.types.windows import DateWindow
 from app.metrics.windows import today_utc, trailing_window
 from app.models import ScopeKind
 
@@ -77,6 +78,7 @@ class ViewsDelta:
     """One look-back length."""
 
     days: int = strawberry.field(description="N: the window is [today−N+1, today] (UTC).")
+    window: DateWindow = strawberry.field(description="The resolved window.")
     views: BigInt | None = strawberry.field(
         description="Views gained in that window; null when nothing is known of it."
     )
@@ -212,7 +214,11 @@ class BatchQueries:
                 )
             )
             return [
-                ViewsDelta(days=n, views=v.views)  # type: ignore[arg-type]
+                ViewsDelta(
+                    days=n,
+                    window=DateWindow.of(v.window),
+                    views=v.views,  # type: ignore[arg-type]
+                )
                 for n, v in zip(days, values, strict=True)
             ]
 

@@ -121,10 +121,17 @@ async def test_video_deltas_give_views_in_the_last_n_days(org: Org) -> None:
     video = await _video(org, "20", account, [(-40, 1000), (-20, 1500), (-5, 1700), (0, 1800)])
     result = await org.gql(
         "query($ids: [ID!]!) { videoDeltas(ids: $ids, days: [1, 7, 30, 365]) {"
-        " items { video { videoId } deltas { days views } } notFound } }",
+        " items { video { videoId } deltas { days views window { start end days } } }"
+        " notFound } }",
         {"ids": [encode_id("AccountVideo", video.id), "nope"]},
     )
     batch = result.data["videoDeltas"]
+    windows = [d.pop("window") for d in batch["items"][0]["deltas"]]
+    assert windows[1] == {
+        "start": (today_utc() - timedelta(days=6)).isoformat(),
+        "end": today_utc().isoformat(),
+        "days": 7,
+    }
     assert batch["items"][0]["deltas"] == [
         {"days": 1, "views": 100},
         {"days": 7, "views": 300},
