@@ -169,6 +169,17 @@ def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    """Serve the Instagram and TikTok simulator."""
+    from app.simulator.app import run
+
+    print(f"platform simulator on http://{args.host}:{args.port} (seed {args.seed})")
+    print(f"  Instagram: http://{args.host}:{args.port}/instagram")
+    print(f"  TikTok:    http://{args.host}:{args.port}/tiktok")
+    run(args.host, args.port, args.seed)
+    return 0
+
+
 def cmd_benchmark(settings: Settings, args: argparse.Namespace) -> int:
     """Generate the benchmark dataset into PostgreSQL and print the measurements."""
     from app.bench.run import benchmark
@@ -229,6 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--errors", metavar="ERRORS", help="write every bad row to this CSV file")
     backfill.add_argument("file", metavar="FILE", help="the CSV or NDJSON file")
     backfill.set_defaults(func=cmd_import)
+
+    simulate = sub.add_parser("simulate", help="run the Instagram/TikTok platform simulator")
+    simulate.add_argument("--host", default="127.0.0.1")
+    simulate.add_argument("--port", type=int, default=9000)
+    simulate.add_argument("--seed", type=int, default=7, help="same seed, same data")
+    simulate.set_defaults(func=cmd_simulate)
 
     bench = sub.add_parser(
         "benchmark", help="generate a dataset into PostgreSQL and measure the API (slow)"

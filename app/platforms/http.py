@@ -1,0 +1,23 @@
+"""The one way platform clients get an HTTP session: explicit connect and read timeouts."""
+
+from __future__ import annotations
+
+import aiohttp
+
+USER_AGENT = "CreatorAudit/1.0 (+platform-refresh)"
+
+
+def create_session(timeout_seconds: float = 10.0) -> aiohttp.ClientSession:
+    """An `aiohttp.ClientSession` whose connect and per-read waits are bounded.
+
+    `timeout_seconds` bounds connecting and each socket read; the whole request (including
+    redirects and a slowly trickling body) is capped at three times that. The caller owns the
+    session and must close it (`async with create_session() as session: …`).
+    """
+    timeout = aiohttp.ClientTimeout(
+        total=timeout_seconds * 3,
+        connect=timeout_seconds,
+        sock_connect=timeout_seconds,
+        sock_read=timeout_seconds,
+    )
+    return aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": USER_AGENT})

@@ -1,0 +1,260 @@
+"""Instagram Graph API client: Business Discovery profiles and media, owner media insights.
+
+Every HTTP exchange goes through `InstagramClient._call`, the one place that turns Graph error
+envelopes, HTTP failures, timeouts and non-JSON bodies into `PlatformError`s (PLATFORMS.md §1.6).
+The token travels in the `Authorization` header, never in the URL.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+import aiohttp
+
+from app.identifiers import IdentifierError, Platform, UrlKind, normalize_handle, parse_url
+from app.platforms.errors import (
+    AuthExpired,
+    PlatformError,
+    ProfileNotFound,
+    ProfileRestricted,
+    RateLimited,
+    UpstreamError,
+)
+from app.platforms.values import Post, Profile
+from app.settings import InstagramSettings
+
+IG = Platform.INSTAGRAM
+PROFILE_FIELDS = (
+    "id,username,name,biography,website,profile_picture_url,followers_count,follows_count,"
+    "media_count"
+)
+MEDIA_FIELDS = (
+    "id,caption,media_type,media_product_type,like_count,comments_count,view_count,timestamp,"
+    "permalink,thumbnail_url,media_url"
+)
+MAX_PAGE = 100
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, 80001, 80002})
+TRANSIENT_CODES = frozenset({1, 2})
+BACKOFF_EXHAUSTED_SECONDS = 60.0  # X-App-Usage at 100 %
+BACKOFF_DEFAULT_SECONDS = 30.0
+_Context = Literal["discovery", "insights"]
+
+
+class InstagramClient:
+    """Reads other accounts through Business Discovery on our own IG user (`settings`).
+
+    `page_size` (1–100) is the `media.limit(N)` asked per page. `last_usage` holds the last
+    `X-App-Usage` seen (percentages of the app's hourly budget), for a future call budget.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        settings: InstagramSettings,
+        *,
+        page_size: int = MAX_PAGE,
+    ) -> None:
+        self._session = session
+        self._settings = settings
+        self._page_size = max(1, min(page_size, MAX_PAGE))
+        self.last_usage: dict[str, Any] | None = None
+
+    async def get_profile(self, handle: str) -> Profile:
+        """The profile of a business or creator account (`is_verified` is unknowable: None)."""
+        body = await self._discover(handle, PROFILE_FIELDS)
+        return Profile(
+            platform=IG,
+            handle=_str(body.get("username")) or handle,
+            platform_user_id=_str(body.get("id")),
+            display_name=_str(body.get("name")),
+            biography=_str(body.get("biography")),
+            avatar_url=_str(body.get("profile_picture_url")),
+            website=_str(body.get("website")),
+            is_verified=None,
+            followers=_int(body.get("followers_count")),
+            following=_int(body.get("follows_count")),
+            posts_count=_int(body.get("media_count")),
+        )
+
+    async def list_media(
+        self, handle: str, *, limit: int = 50, since: datetime | None = None
+    ) -> list[Post]:
+        """Up to `limit` newest posts, following `after` cursors; stops at posts before `since`.
+
+        `since` must be timezone-aware. Raises the same `PlatformError`s as `get_profile`.
+        """
+        posts: list[Post] = []
+        after: str | None = None
+        while len(posts) < limit:
+            page_size = min(self._page_size, limit - len(posts))
+            edge = f"media.after({after})" if after else "media"
+            body = await self._discover(handle, f"{edge}.limit({page_size}){{{MEDIA_FIELDS}}}")
+            media = body.get("media")
+            media = media if isinstance(media, dict) else {}
+            items = media.get("data") or []
+            for item in items:
+                post = _post(item, handle)
+                if since is not None and post.published_at and post.published_at < since:
+                    return posts
+                posts.append(post)
+                if len(posts) >= limit:
+                    return posts
+            cursors = (media.get("paging") or {}).get("cursors") or {}
+            after = cursors.get("after") if items else None
+            if not after:
+                return posts
+        return posts
+
+    async def media_insights(
+        self, graph_media_id: str, owner_token: str
+    ) -> tuple[int | None, int | None]:
+        """(saves, shares) of one of the token owner's media; None when a metric is absent."""
+        url = f"{self._base()}/{graph_media_id}/insights"
+        body = await self._call(url, {"metric": "saved,shares"}, owner_token, "insights")
+        values: dict[str, int | None] = {}
+        for entry in body.get("data") or []:
+            points = entry.get("values") if isinstance(entry, dict) else None
+            if isinstance(points, list) and points and isinstance(points[0], dict):
+                values[str(entry.get("name"))] = _int(points[0].get("value"))
+        return values.get("saved"), values.get("shares")
+
+    def _base(self) -> str:
+        return f"{self._settings.base_url.rstrip('/')}/{self._settings.api_version}"
+
+    async def _discover(self, handle: str, fields: str) -> dict[str, Any]:
+        """`business_discovery.username(handle){fields}` on our own IG user."""
+        try:
+            handle = normalize_handle(IG, handle)
+        except IdentifierError as error:  # no such username can exist
+            raise ProfileNotFound(IG, f"invalid username {handle!r}") from error
+        url = f"{self._base()}/{self._settings.ig_user_id}"
+        query = {"fields": f"business_discovery.username({handle}){{{fields}}}"}
+        token = self._settings.access_token.get_secret_value()
+        body = await self._call(url, query, token, "discovery")
+        found = body.get("business_discovery")
+        if not isinstance(found, dict):
+            raise UpstreamError(IG, "response without business_discovery", transient=True)
+        return found
+
+    async def _call(
+        self, url: str, params: dict[str, str], token: str, context: _Context
+    ) -> dict[str, Any]:
+        """The one choke point: GET, then every failure becomes a `PlatformError`."""
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            async with self._session.get(url, params=params, headers=headers) as response:
+                status, text = response.status, await response.text()
+                usage = _json_header(response.headers.get("X-App-Usage"))
+                buc = _json_header(response.headers.get("X-Business-Use-Case-Usage"))
+        except TimeoutError as error:  # asyncio.TimeoutError is TimeoutError on 3.11
+            raise UpstreamError(IG, "request timed out", transient=True) from error
+        except aiohttp.ClientError as error:
+            raise UpstreamError(IG, f"HTTP failure: {error!r}", transient=True) from error
+        if usage is not None:
+            self.last_usage = usage
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise UpstreamError(IG, f"HTTP {status} with a non-JSON body", transient=True)
+        envelope = body.get("error")
+        if isinstance(envelope, dict):
+            raise _convert(envelope, status, context, usage, buc)
+        if status >= 400:
+            raise UpstreamError(IG, f"HTTP {status} without an error", transient=status >= 500)
+        return body
+
+
+def _convert(
+    error: dict[str, Any],
+    status: int,
+    context: _Context,
+    usage: dict[str, Any] | None,
+    buc: dict[str, Any] | None,
+) -> PlatformError:
+    """A Graph error envelope as the matching `PlatformError` (PLATFORMS.md §1.6 table)."""
+    code, subcode = _int(error.get("code")), _int(error.get("error_subcode"))
+    message = f"({code}/{subcode}) {error.get('message', '')}"
+    if code in RATE_LIMIT_CODES:
+        return RateLimited(IG, message, retry_after=_retry_after(usage, buc))
+    if code == 190:
+        return AuthExpired(IG, message)
+    if code == 110 and context == "discovery":
+        return ProfileNotFound(IG, message)
+    if code == 10 and context == "discovery":
+        return ProfileRestricted(IG, message)
+    transient = code in TRANSIENT_CODES or status >= 500 or error.get("is_transient") is True
+    return UpstreamError(IG, message, transient=transient)
+
+
+def _retry_after(usage: dict[str, Any] | None, buc: dict[str, Any] | None) -> float:
+    """Seconds to wait: BUC `estimated_time_to_regain_access` (minutes), else by app usage."""
+    minutes = [
+        _int(entry.get("estimated_time_to_regain_access")) or 0
+        for entries in (buc or {}).values()
+        if isinstance(entries, list)
+        for entry in entries
+        if isinstance(entry, dict)
+    ]
+    if minutes and max(minutes) > 0:
+        return max(minutes) * 60.0
+    call_count = _int((usage or {}).get("call_count")) or 0
+    return BACKOFF_EXHAUSTED_SECONDS if call_count >= 100 else BACKOFF_DEFAULT_SECONDS
+
+
+def _post(item: Any, handle: str) -> Post:
+    """One media item; the canonical `media_id` is the pk decoded from the permalink."""
+    if not isinstance(item, dict):
+        raise UpstreamError(IG, "media item is not an object", transient=False)
+    try:
+        parsed = parse_url(str(item.get("permalink")))
+    except IdentifierError as error:
+        raise UpstreamError(
+            IG, f"media without a post permalink: {error}", transient=False
+        ) from error
+    if parsed.kind is not UrlKind.POST or parsed.media_id is None:
+        raise UpstreamError(IG, "media permalink is not a post", transient=False)
+    try:
+        timestamp = _str(item.get("timestamp"))
+        published = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S%z") if timestamp else None
+    except ValueError as error:
+        raise UpstreamError(IG, f"bad media timestamp: {error}", transient=False) from error
+    return Post(
+        platform=IG,
+        media_id=parsed.media_id,
+        url=parsed.canonical_url,
+        author_handle=handle,
+        shortcode=parsed.shortcode,
+        graph_media_id=_str(item.get("id")),
+        caption=_str(item.get("caption")),
+        media_type=_str(item.get("media_type")),
+        thumbnail_url=_str(item.get("thumbnail_url")) or _str(item.get("media_url")),
+        published_at=published,
+        views=_int(item.get("view_count")),
+        likes=_int(item.get("like_count")),
+        comments=_int(item.get("comments_count")),
+    )
+
+
+def _json_header(value: str | None) -> dict[str, Any] | None:
+    try:
+        parsed = json.loads(value) if value else None
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

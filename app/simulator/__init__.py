@@ -1,0 +1,1 @@
+"""The platform simulator: Instagram and TikTok wire formats over HTTP, deterministic data."""
