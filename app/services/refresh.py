@@ -1,0 +1,205 @@
+"""Refreshing a profile: fetch it (and its recent feed) once, record it for every organization.
+
+The same upstream profile tracked by several organizations is fetched once: a refresh is keyed
+by (platform, handle) and fans out to every account row with that key. Expected upstream states
+(not found, private, restricted, auth refused, permanent errors) are recorded as availability;
+throttling and transient failures are raised for the job layer to retry with back-off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app import models
+from app.identifiers import Platform
+from app.metrics import store
+from app.models import Availability
+from app.platforms.errors import (
+    AuthExpired,
+    PlatformError,
+    ProfileNotFound,
+    ProfilePrivate,
+    ProfileRestricted,
+    UpstreamError,
+)
+from app.platforms.instagram.client import InstagramClient
+from app.platforms.tiktok.client import TikTokClient
+from app.platforms.values import Post, Profile
+
+_STATES: list[tuple[type[PlatformError], Availability]] = [
+    (ProfileNotFound, Availability.NOT_FOUND),
+    (ProfilePrivate, Availability.PRIVATE),
+    (ProfileRestricted, Availability.RESTRICTED),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformClients:
+    """One client per platform, sharing the process's aiohttp session."""
+
+    instagram: InstagramClient
+    tiktok: TikTokClient
+
+    async def profile(self, platform: Platform, handle: str) -> Profile:
+        """The profile, from the right platform."""
+        if platform is Platform.INSTAGRAM:
+            return await self.instagram.get_profile(handle)
+        return await self.tiktok.get_profile(handle)
+
+    async def recent_posts(
+        self, platform: Platform, handle: str, *, limit: int, since: datetime
+    ) -> list[Post]:
+        """The profile's newest posts published since `since`, at most `limit`."""
+        if platform is Platform.INSTAGRAM:
+            return await self.instagram.list_media(handle, limit=limit, since=since)
+        return await self.tiktok.list_videos(handle, since=since, limit=limit)
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshResult:
+    """What one refresh of a (platform, handle) did."""
+
+    accounts: int
+    availability: Availability
+    posts: int = 0
+
+
+async def refresh_profile(
+    platform: Platform, handle: str, clients: PlatformClients, *, now: datetime | None = None
+) -> RefreshResult:
+    """Refresh every tracked account with this platform and handle, fetching upstream once.
+
+    Raises `RateLimited` and transient `UpstreamError` (for retry); records every other
+    outcome on the accounts.
+    """
+    moment = now or datetime.now(UTC)
+    accounts = await models.Account.filter(platform=platform, handle=handle).select_related(
+        "organization"
+    )
+    if not accounts:
+        return RefreshResult(0, Availability.PENDING)
+    try:
+        profile = await clients.profile(platform, handle)
+        longest = max(a.organization.lookback_days for a in accounts)
+        most = max(a.organization.max_recent_posts for a in accounts)
+        posts = await clients.recent_posts(
+            platform, handle, limit=most, since=moment - timedelta(days=longest)
+        )
+    except (AuthExpired, UpstreamError) as exc:
+        if isinstance(exc, UpstreamError) and exc.transient:
+            raise
+        await _record_failure(accounts, Availability.ERROR, exc.message, moment)
+        return RefreshResult(len(accounts), Availability.ERROR)
+    except PlatformError as exc:
+        for error_type, state in _STATES:
+            if isinstance(exc, error_type):
+                await _record_failure(accounts, state, exc.message, moment)
+                return RefreshResult(len(accounts), state)
+        raise
+    for account in accounts:
+        await _apply(account, profile, posts, moment)
+    return RefreshResult(len(accounts), Availability.ACTIVE, len(posts))
+
+
+async def _apply(
+    account: models.Account, profile: Profile, posts: list[Post], moment: datetime
+) -> None:
+    organization = account.organization
+    cutoff = moment - timedelta(days=organization.lookback_days)
+    recent = [p for p in posts if p.published_at is None or p.published_at >= cutoff]
+    recent = recent[: organization.max_recent_posts]
+    await store.record_profile(
+        account.id,
+        [
+            store.ProfileCounters(
+                moment,
+                followers=profile.followers,
+                following=profile.following,
+                posts=profile.posts_count,
+            )
+        ],
+    )
+    for post in recent:
+        video_id = await _discovered_video(account, post, moment)
+        await store.record_video(
+            video_id,
+            [
+                store.VideoCounters(
+                    moment,
+                    views=post.views,
+                    plays=post.plays,
+                    likes=post.likes,
+                    comments=post.comments,
+                    shares=post.shares,
+                    saves=post.saves,
+                )
+            ],
+        )
+    await models.Account.filter(id=account.id).update(
+        platform_user_id=profile.platform_user_id or account.platform_user_id,
+        display_name=profile.display_name,
+        biography=profile.biography,
+        avatar_url=profile.avatar_url,
+        website=profile.website,
+        is_verified=profile.is_verified,
+        availability=Availability.ACTIVE,
+        last_error=None,
+        last_error_at=None,
+        first_scrape_at=account.first_scrape_at or moment,
+        last_scrape_at=moment,
+        next_scrape_at=moment + timedelta(hours=account.scrape_interval_hours),
+    )
+
+
+async def _discovered_video(account: models.Account, post: Post, moment: datetime) -> int:
+    """The organization's row for a post found in the account's feed (created if new)."""
+    existing = await models.Video.filter(
+        organization_id=account.organization_id,
+        platform=account.platform,
+        platform_video_id=post.media_id,
+    ).first()
+    details: dict[str, Any] = {
+        "shortcode": post.shortcode,
+        "graph_media_id": post.graph_media_id,
+        "url": post.url,
+        "caption": post.caption,
+        "media_type": post.media_type,
+        "thumbnail_url": post.thumbnail_url,
+        "published_at": post.published_at,
+        "author_handle": account.handle,
+        "availability": Availability.ACTIVE,
+        "first_scrape_at": moment,
+        "last_scrape_at": moment,
+    }
+    if existing is None:
+        video = await models.Video.create(
+            organization_id=account.organization_id,
+            platform=account.platform,
+            platform_video_id=post.media_id,
+            account_id=account.id,
+            discovered_at=moment,
+            **details,
+        )
+        return video.id
+    details["first_scrape_at"] = existing.first_scrape_at or moment
+    await models.Video.filter(id=existing.id).update(**details)
+    if existing.account_id != account.id:
+        await store.set_video_account(existing.id, account.id)
+        await models.Video.filter(id=existing.id).update(discovered_at=moment)
+    return existing.id
+
+
+async def _record_failure(
+    accounts: list[models.Account], state: Availability, message: str, moment: datetime
+) -> None:
+    for account in accounts:
+        await models.Account.filter(id=account.id).update(
+            availability=state,
+            last_error=message if state is Availability.ERROR else None,
+            last_error_at=moment if state is Availability.ERROR else None,
+            last_scrape_at=moment,
+            first_scrape_at=account.first_scrape_at or moment,
+            next_scrape_at=moment + timedelta(hours=account.scrape_interval_hours),
+        )
