@@ -169,6 +169,14 @@ def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the arq refresh worker against CREATORAUDIT_REDIS_URL."""
+    from app.worker.runner import run
+
+    run(settings)
+    return 0
+
+
 def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     """Serve the Instagram and TikTok simulator."""
     from app.simulator.app import run
@@ -240,6 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--errors", metavar="ERRORS", help="write every bad row to this CSV file")
     backfill.add_argument("file", metavar="FILE", help="the CSV or NDJSON file")
     backfill.set_defaults(func=cmd_import)
+
+    sub.add_parser("worker", help="run the refresh worker (needs Redis)").set_defaults(
+        func=cmd_worker
+    )
 
     simulate = sub.add_parser("simulate", help="run the Instagram/TikTok platform simulator")
     simulate.add_argument("--host", default="127.0.0.1")

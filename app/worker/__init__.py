@@ -1,0 +1,1 @@
+"""The refresh worker: arq jobs that keep tracked profiles fresh."""
