@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from arq import create_pool
+from arq.connections import RedisSettings
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -18,7 +20,13 @@ from app.db import tortoise_config
 from app.graphql.graphiql import STATIC_DIR, STATIC_MOUNT
 from app.graphql.http import graphql_endpoint
 from app.middleware import RequestContextMiddleware
+from app.platforms.http import create_session
+from app.platforms.instagram.client import InstagramClient
+from app.platforms.tiktok.client import TikTokClient
+from app.services.refresh import PlatformClients
 from app.settings import Settings
+from app.worker.jobs import WorkerDeps
+from app.worker.refreshers import ArqRefresher, EmbeddedRefresher
 
 
 async def healthz(request: Request) -> Response:
@@ -54,7 +62,29 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings)):
-            yield
+            session = create_session()
+            clients = PlatformClients(
+                instagram=InstagramClient(session, settings.instagram),
+                tiktok=TikTokClient(session, settings.tiktok),
+            )
+            embedded: EmbeddedRefresher | None = None
+            app.state.redis = None
+            app.state.refresher = None
+            if settings.redis_url:
+                app.state.redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+                app.state.refresher = ArqRefresher(app.state.redis, settings.queue_name)
+            elif settings.embedded_worker:
+                embedded = EmbeddedRefresher(WorkerDeps(clients, queue_name="embedded"))
+                embedded.start()
+                app.state.refresher = embedded
+            try:
+                yield
+            finally:
+                if embedded is not None:
+                    await embedded.stop()
+                if app.state.redis is not None:
+                    await app.state.redis.aclose()
+                await session.close()
 
     app = Starlette(
         routes=[

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite://creatoraudit.sqlite3"
     redis_url: str | None = None
+    # Without Redis, `serve` refreshes inside the API process (the one-command demo).
+    embedded_worker: bool = True
+    queue_name: str = "creatoraudit:refresh"
     secret_key: SecretStr = SecretStr(_DEV_SECRET)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

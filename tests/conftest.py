@@ -66,6 +66,7 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         secret_key=SecretStr("test-secret-key"),
         log_json=False,
+        embedded_worker=False,  # refresh tests run the worker explicitly
     )
 
 

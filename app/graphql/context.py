@@ -14,6 +14,7 @@ from app.graphql.loaders import Loaders
 from app.models import Scope
 from app.services.tenancy import Tenant
 from app.settings import Settings
+from app.worker.refreshers import Refresher
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Context:
     tenant: Tenant
     loaders: Loaders
     request_id: str
+    refresher: Refresher | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
 
     def require_scope(self, scope: Scope) -> None:
@@ -55,4 +57,5 @@ def build_context(
         tenant=tenant,
         loaders=Loaders(tenant),
         request_id=request_id,
+        refresher=getattr(request.app.state, "refresher", None) if request is not None else None,
     )

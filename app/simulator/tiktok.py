@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -53,6 +54,7 @@ class TikTokState:
     searches: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # id → (key, born)
     usage: dict[date, int] = field(default_factory=dict)  # requests per UTC day
     token_requests: int = 0
+    profile_lookups: Counter[str] = field(default_factory=Counter)  # user-info calls per name
 
     def log_id(self) -> str:
         """`YYYYMMDDhhmmss` + hex, as TikTok's log ids."""
@@ -142,6 +144,7 @@ async def user_info(state: TikTokState, request: web.Request, body: Any) -> dict
     username = body.get("username") if isinstance(body, dict) else None
     if not isinstance(username, str) or not username:
         raise invalid("Field username is required")
+    state.profile_lookups[username] += 1
     profile = state.world.profile(Platform.TIKTOK, username)
     if profile.state is ProfileState.NOT_FOUND:
         raise invalid(f"User {username} is invalid: cannot find the user")

@@ -60,27 +60,46 @@ async def _is_due(platform: Platform, handle: str, now: datetime) -> bool:
     ).exists()
 
 
-async def refresh_profile_job(ctx: dict[str, Any], platform: str, handle: str) -> str:
-    """Refresh one (platform, handle) for every organization tracking it."""
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One attempt's outcome: a final result, or a delay before the next attempt."""
+
+    result: str | None = None
+    retry_in: float | None = None
+
+
+async def attempt_refresh(
+    dependencies: WorkerDeps, platform: str, handle: str, attempt: int
+) -> Attempt:
+    """Refresh one (platform, handle) for every organization tracking it, if still due.
+
+    Shared by the arq job and the embedded refresher, which differ only in how they wait.
+    """
     now = datetime.now(UTC)
     key = Platform(platform)
     if not await _is_due(key, handle, now):
-        return "not due"
-    dependencies = deps(ctx)
+        return Attempt(result="not due")
     try:
         result = await refresh_profile(key, handle, dependencies.clients, now=now)
     except RateLimited as exc:
         logger.info(
             "worker.throttled", extra={"platform": platform, "retry_after": exc.retry_after}
         )
-        raise Retry(defer=exc.retry_after) from exc
+        return Attempt(retry_in=exc.retry_after)
     except UpstreamError as exc:
-        attempt = int(ctx.get("job_try", 1))
         if attempt < MAX_TRANSIENT_TRIES:
-            raise Retry(defer=backoff(dependencies, attempt)) from exc
+            return Attempt(retry_in=backoff(dependencies, attempt))
         await _give_up(key, handle, exc.message, now)
-        return "error"
-    return result.availability.value
+        return Attempt(result="error")
+    return Attempt(result=result.availability.value)
+
+
+async def refresh_profile_job(ctx: dict[str, Any], platform: str, handle: str) -> str:
+    """arq job: one refresh attempt; throttling and transient failures re-queue it."""
+    outcome = await attempt_refresh(deps(ctx), platform, handle, int(ctx.get("job_try", 1)))
+    if outcome.retry_in is not None:
+        raise Retry(defer=outcome.retry_in)
+    return outcome.result or ""
 
 
 async def _give_up(platform: Platform, handle: str, message: str, now: datetime) -> None:

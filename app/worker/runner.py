@@ -17,14 +17,12 @@ from app.services.refresh import PlatformClients
 from app.settings import Settings
 from app.worker.jobs import DEPS, WorkerDeps, refresh_profile_job, schedule_due
 
-QUEUE = "creatoraudit:refresh"
-
 
 def build_worker(
     settings: Settings, *, backoff_base_seconds: float = 10.0, **overrides: Any
 ) -> Worker:
     """An arq worker for the settings; `overrides` are passed to `arq.worker.Worker`."""
-    queue = overrides.get("queue_name", QUEUE)
+    queue = overrides.get("queue_name", settings.queue_name)
 
     async def startup(ctx: dict[str, Any]) -> None:
         if not ctx.get("orm_ready"):

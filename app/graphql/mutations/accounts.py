@@ -106,6 +106,9 @@ class AccountMutations:
         if result["id"] is not None:
             row = await ctx.loaders.account_by_id.load(result["id"])
             account = Account.from_row(row) if row else None
+            if row is not None and result["created"] and ctx.refresher is not None:
+                # The first refresh, at once; the scheduler would pick it up anyway.
+                await ctx.refresher.enqueue_profile(row.platform.value, row.handle)
         return TrackAccountPayload(
             account=account, created=result["created"], user_errors=stored_problems(result)
         )

@@ -1,0 +1,93 @@
+"""The requestRefresh mutation: an early refresh, at most one per 15 minutes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import strawberry
+
+from app.graphql.context import Info
+from app.graphql.errors import UserError
+from app.graphql.ids import decode_id
+from app.models import Scope
+
+MIN_GAP = timedelta(minutes=15)
+
+
+@strawberry.type(description="Result of requestRefresh.")
+class RequestRefreshPayload:
+    """Whether an early refresh was queued, and when the next one may be asked for."""
+
+    queued: bool = strawberry.field(description="True when a refresh was queued.")
+    next_allowed_at: datetime | None = strawberry.field(
+        description="When an early refresh may next be requested."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="TOO_SOON when one ran in the last 15 minutes; NOT_FOUND; UNSUPPORTED."
+    )
+
+
+@strawberry.type
+class RefreshMutations:
+    """Early refreshes (scope WRITE)."""
+
+    @strawberry.mutation(
+        description="Ask for an early refresh of an account (or of the account whose feed holds "
+        "an account video). Refused with TOO_SOON, and the time of the next allowed refresh, "
+        "when one ran in the last 15 minutes. Watch lastScrapeTime for the result."
+    )
+    async def request_refresh(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="Account or AccountVideo id.")
+        ],
+    ) -> RequestRefreshPayload:
+        ctx = info.context
+        ctx.require_scope(Scope.WRITE)
+        decoded = decode_id(id)
+        account = None
+        if decoded is not None and decoded[0] == "Account":
+            account = await ctx.loaders.account_by_id.load(decoded[1])
+        elif decoded is not None and decoded[0] == "AccountVideo":
+            video = await ctx.loaders.video_by_id.load(decoded[1])
+            if video is not None and video.account_id is not None:
+                account = await ctx.loaders.account_by_id.load(video.account_id)
+        elif decoded is not None and decoded[0] == "IndividualVideo":
+            return RequestRefreshPayload(
+                queued=False,
+                next_allowed_at=None,
+                user_errors=[
+                    UserError(
+                        field=["id"],
+                        message="Individual videos are refreshed on their schedule only",
+                        code="UNSUPPORTED",
+                    )
+                ],
+            )
+        if account is None:
+            return RequestRefreshPayload(
+                queued=False,
+                next_allowed_at=None,
+                user_errors=[UserError(field=["id"], message="No such account", code="NOT_FOUND")],
+            )
+        now = datetime.now(UTC)
+        if account.last_scrape_at is not None and now - account.last_scrape_at < MIN_GAP:
+            allowed = account.last_scrape_at + MIN_GAP
+            return RequestRefreshPayload(
+                queued=False,
+                next_allowed_at=allowed,
+                user_errors=[
+                    UserError(
+                        field=["id"],
+                        message="Refreshed less than 15 minutes ago; "
+                        f"try again after {allowed:%H:%M} UTC",
+                        code="TOO_SOON",
+                    )
+                ],
+            )
+        await ctx.tenant.accounts().filter(id=account.id).update(next_scrape_at=now)
+        if ctx.refresher is not None:
+            await ctx.refresher.enqueue_profile(account.platform.value, account.handle)
+        return RequestRefreshPayload(queued=True, next_allowed_at=now + MIN_GAP, user_errors=[])
