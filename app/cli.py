@@ -108,23 +108,13 @@ def cmd_key_revoke(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    """Migrate, seed the demo organization, print a key and serve."""
-    from app.services import demo
+    """Simulator + demo organization with 90 days of history + API, in one process."""
+    from app.demo_runner import SIMULATOR_PORT, run_demo
 
-    asyncio.run(db.migrate(settings))
-
-    async def work() -> int:
-        secret = await demo.seed_demo()
-        host = args.host or settings.host
-        port = args.port or settings.port
-        print("CreatorAudit demo is ready.")
-        print(f"  GraphiQL: http://{host}:{port}/graphql")
-        print(f"  API key:  {secret}")
-        print('  Header:   {"Authorization": "Bearer ' + secret + '"}')
-        return 0
-
-    asyncio.run(_with_orm(settings, work))
-    return cmd_serve(settings, args)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    asyncio.run(run_demo(settings, host, port, args.simulator_port or SIMULATOR_PORT))
+    return 0
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
@@ -208,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_parser = sub.add_parser("demo", help="run the API on the embedded default with demo data")
     demo_parser.add_argument("--host")
     demo_parser.add_argument("--port", type=int)
+    demo_parser.add_argument("--simulator-port", type=int, help="default 9000")
     demo_parser.set_defaults(func=cmd_demo)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)

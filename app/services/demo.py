@@ -21,9 +21,13 @@ DEMO_CREATORS: dict[str, list[tuple[Platform, str]]] = {
 DEMO_VIDEO_URLS = ["https://www.tiktok.com/@guest.chef/video/7320768187275005226"]
 
 
-async def seed_demo() -> str:
-    """Create the demo organization and its tracked profiles once; return a fresh ADMIN key."""
+async def seed_demo() -> tuple[int, str, bool]:
+    """Create the demo organization and its profiles once.
+
+    Returns its id, a fresh ADMIN key, and whether it was just created.
+    """
     org = await models.Organization.filter(name=DEMO_ORGANIZATION).first()
+    fresh = org is None
     if org is None:
         org = await models.Organization.create(name=DEMO_ORGANIZATION)
         tenant = Tenant(org.id)
@@ -37,4 +41,4 @@ async def seed_demo() -> str:
         for url in DEMO_VIDEO_URLS:
             await videos.add_video(tenant, url=url, shortcode=None, video_id=None, platform=None)
     issued = await create_api_key(org.id, "demo", Scope.ADMIN)
-    return issued.secret
+    return org.id, issued.secret, fresh

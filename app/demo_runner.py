@@ -1,0 +1,52 @@
+"""The one-command demo: simulator, demo organization with history, and the API in one loop."""
+
+from __future__ import annotations
+
+import uvicorn
+from aiohttp import web
+from tortoise import Tortoise
+
+from app import db
+from app.main import create_app
+from app.services import demo
+from app.services.backfill import backfill_organization
+from app.settings import InstagramSettings, Settings, TikTokSettings
+from app.simulator.app import WORLD, create_simulator
+
+SIMULATOR_PORT = 9000
+
+
+async def run_demo(settings: Settings, host: str, port: int, simulator_port: int) -> None:
+    """Start the simulator, seed and backfill the demo organization, then serve the API."""
+    simulator = create_simulator()
+    runner = web.AppRunner(simulator, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", simulator_port).start()
+    base = f"http://127.0.0.1:{simulator_port}"
+    settings = settings.model_copy(
+        update={
+            "instagram": InstagramSettings(base_url=f"{base}/instagram"),
+            "tiktok": TikTokSettings(base_url=f"{base}/tiktok"),
+        }
+    )
+    try:
+        await db.migrate(settings)
+        await Tortoise.init(config=db.tortoise_config(settings))
+        try:
+            organization_id, secret, fresh = await demo.seed_demo()
+            if fresh:
+                posts = await backfill_organization(organization_id, simulator[WORLD])
+                print(f"Backfilled 90 days of simulated history ({posts} posts).")
+        finally:
+            await Tortoise.close_connections()
+        print("CreatorAudit demo is ready.")
+        print(f"  GraphiQL:  http://{host}:{port}/graphql")
+        print(f"  API key:   {secret}")
+        print('  Header:    {"Authorization": "Bearer ' + secret + '"}')
+        print(f"  Simulator: {base} (Instagram and TikTok wire formats)")
+        config = uvicorn.Config(
+            create_app(settings), host=host, port=port, log_config=None, access_log=False
+        )
+        await uvicorn.Server(config).serve()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,83 @@
+"""Simulated history for the demo: 90 days of daily observations from the simulator's world.
+
+The demo would otherwise start with empty charts; this records what the simulated platforms
+would have shown on each past day, through the same store as real refreshes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from app import models
+from app.identifiers import Platform
+from app.metrics import store
+from app.simulator.world import ProfileState, SimPost, World
+
+
+def _post_url(post: SimPost) -> str:
+    if post.platform is Platform.INSTAGRAM:
+        kind = "reel" if post.product_type == "REELS" else "p"
+        return f"https://www.instagram.com/{kind}/{post.shortcode}/"
+    return f"https://www.tiktok.com/@{post.author}/video/{post.media_id}"
+
+
+async def backfill_organization(organization_id: int, world: World, days: int = 90) -> int:
+    """Record `days` of simulated daily history for every account; returns posts recorded."""
+    now = world.now()
+    first_day = (now - timedelta(days=days - 1)).date()
+    moments = [
+        datetime.combine(first_day + timedelta(days=offset), time(22, 0), UTC)
+        for offset in range(days - 1)
+    ] + [now]
+    recorded = 0
+    organization = await models.Organization.get(id=organization_id)
+    for account in await models.Account.filter(organization_id=organization_id):
+        simulated = world.profile(account.platform, account.handle)
+        if simulated.state is not ProfileState.ACTIVE:
+            continue
+        await store.record_profile(
+            account.id,
+            [
+                store.ProfileCounters(
+                    m, followers=world.followers(simulated, m), following=simulated.following
+                )
+                for m in moments
+            ],
+        )
+        cutoff = now - timedelta(days=organization.lookback_days)
+        posts = [p for p in world.published_posts(simulated, now) if p.published_at >= cutoff]
+        for post in posts[: organization.max_recent_posts]:
+            video, _ = await models.Video.get_or_create(
+                organization_id=organization_id,
+                platform=account.platform,
+                platform_video_id=str(post.media_id),
+                defaults={
+                    "account_id": account.id,
+                    "author_handle": account.handle,
+                    "shortcode": post.shortcode if post.platform is Platform.INSTAGRAM else None,
+                    "url": _post_url(post),
+                    "caption": post.caption,
+                    "media_type": post.media_type,
+                    "published_at": post.published_at,
+                    "discovered_at": now,
+                },
+            )
+            observations = []
+            for moment in moments:
+                if moment < post.published_at:
+                    continue
+                counters = world.counters(post, moment)
+                tiktok = post.platform is Platform.TIKTOK
+                observations.append(
+                    store.VideoCounters(
+                        moment,
+                        views=counters.views,
+                        likes=counters.likes,
+                        comments=counters.comments,
+                        shares=None if not tiktok and not simulated.connected else counters.shares,
+                        saves=counters.saves if not tiktok and simulated.connected else None,
+                    )
+                )
+            await store.record_video(video.id, observations)
+            recorded += 1
+    return recorded
