@@ -17,6 +17,9 @@ class InstagramSettings(BaseModel):
     api_version: str = "v25.0"
     ig_user_id: str = "17841405309211844"
     access_token: SecretStr = SecretStr("simulator-token")
+    # Platform rate limits: 200 calls per user per rolling hour (PLATFORMS.md §1.7).
+    budget_requests: int = Field(default=200, ge=1)
+    budget_window_seconds: float = Field(default=3600, gt=0)
 
 
 class TikTokSettings(BaseModel):
@@ -25,6 +28,9 @@ class TikTokSettings(BaseModel):
     base_url: str = "http://127.0.0.1:9000/tiktok"
     client_key: str = "simulator-client"
     client_secret: SecretStr = SecretStr("simulator-secret")
+    # Research API quota: 1,000 requests per project per UTC day (PLATFORMS.md §2.5).
+    budget_requests: int = Field(default=1000, ge=1)
+    budget_window_seconds: float = Field(default=86400, gt=0)
 
 
 class LimitSettings(BaseModel):

@@ -10,6 +10,7 @@ from arq.worker import Worker, func
 from tortoise import Tortoise
 
 from app.db import tortoise_config
+from app.platforms.budget import RedisBudget
 from app.platforms.http import create_session
 from app.platforms.instagram.client import InstagramClient
 from app.platforms.tiktok.client import TikTokClient
@@ -29,10 +30,24 @@ def build_worker(
             await Tortoise.init(config=tortoise_config(settings))
         session = create_session()
         ctx["session"] = session
+        redis = ctx["redis"]
+        ig, tt = settings.instagram, settings.tiktok
         ctx[DEPS] = WorkerDeps(
             clients=PlatformClients(
-                instagram=InstagramClient(session, settings.instagram),
-                tiktok=TikTokClient(session, settings.tiktok),
+                instagram=InstagramClient(
+                    session,
+                    ig,
+                    budget=RedisBudget(
+                        redis, f"{queue}:INSTAGRAM", ig.budget_requests, ig.budget_window_seconds
+                    ),
+                ),
+                tiktok=TikTokClient(
+                    session,
+                    tt,
+                    budget=RedisBudget(
+                        redis, "TIKTOK", tt.budget_requests, tt.budget_window_seconds
+                    ),
+                ),
             ),
             queue_name=queue,
             backoff_base_seconds=backoff_base_seconds,

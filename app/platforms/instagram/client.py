@@ -14,6 +14,7 @@ from typing import Any, Literal
 import aiohttp
 
 from app.identifiers import IdentifierError, Platform, UrlKind, normalize_handle, parse_url
+from app.platforms.budget import Budget
 from app.platforms.errors import (
     AuthExpired,
     PlatformError,
@@ -55,7 +56,9 @@ class InstagramClient:
         settings: InstagramSettings,
         *,
         page_size: int = MAX_PAGE,
+        budget: Budget | None = None,
     ) -> None:
+        self._budget = budget
         self._session = session
         self._settings = settings
         self._page_size = max(1, min(page_size, MAX_PAGE))
@@ -143,6 +146,8 @@ class InstagramClient:
     ) -> dict[str, Any]:
         """The one choke point: GET, then every failure becomes a `PlatformError`."""
         headers = {"Authorization": f"Bearer {token}"}
+        if self._budget is not None:
+            await self._budget.acquire()
         try:
             async with self._session.get(url, params=params, headers=headers) as response:
                 status, text = response.status, await response.text()

@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 
 from app.identifiers import Platform
+from app.platforms.budget import Budget
 from app.platforms.errors import (
     AuthExpired,
     PlatformError,
@@ -65,7 +66,9 @@ class TikTokClient:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         page_size: int = 100,
+        budget: Budget | None = None,
     ) -> None:
+        self._budget = budget
         self._session = session
         self._settings = settings
         self._base = settings.base_url.rstrip("/")
@@ -92,6 +95,8 @@ class TikTokClient:
 
     async def _request(self, url: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
         """POST and decode JSON; transport failures and non-JSON bodies are transient."""
+        if self._budget is not None:
+            await self._budget.acquire()
         try:
             async with self._session.post(url, **kwargs) as response:
                 raw = await response.read()

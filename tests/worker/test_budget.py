@@ -1,0 +1,36 @@
+"""The request budget is shared through Redis and never exceeded, whatever the concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+
+from arq.connections import ArqRedis
+
+from app.platforms.budget import RedisBudget
+from tests.worker.test_jobs import redis  # noqa: F401  (fixture)
+
+
+async def test_two_workers_share_one_budget_and_never_exceed_it(
+    redis: ArqRedis,  # noqa: F811
+) -> None:
+    name = f"test:{uuid.uuid4().hex}"
+    window = 0.5
+    # Two budget objects stand for two worker processes sharing Redis.
+    budgets = [RedisBudget(redis, name, limit=3, window_seconds=window) for _ in range(2)]
+    stamps: list[float] = []
+
+    async def one(budget: RedisBudget) -> None:
+        await budget.acquire()
+        stamps.append(time.time())
+
+    started = time.time()
+    await asyncio.gather(*(one(budgets[i % 2]) for i in range(9)))
+    per_window = Counter(int(stamp // window) for stamp in stamps)
+    assert len(stamps) == 9
+    assert max(per_window.values()) <= 3
+    # 9 requests at 3 per window: the last ones had to wait for later windows.
+    assert time.time() - started >= window
+    assert await budgets[0].used() <= 3
