@@ -5,10 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +24,7 @@ from app.services.accounts import track_account
 from app.services.tenancy import Tenant
 from app.services.videos import add_video
 from tests.conftest import Org
+from tests.test_cli import run_cli
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "import"
 HEADER = "platform,kind,handle,video_id,published_at,date,followers," + ",".join(VIDEO_COUNTS)
@@ -615,23 +613,6 @@ async def test_graphql_metrics_after_import_equal_the_hand_computed_values(
 
 
 # --- the command line --------------------------------------------------------------------------
-
-
-def run_cli(*args: str, database: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "CREATORAUDIT_DATABASE_URL": f"sqlite://{database}",
-        "CREATORAUDIT_LOG_JSON": "false",
-        "CREATORAUDIT_LOG_LEVEL": "WARNING",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_the_import_command(tmp_path: Path) -> None:
