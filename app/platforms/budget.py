@@ -30,6 +30,7 @@ class RedisBudget:
         self._name = name
         self._limit = limit
         self._window = window_seconds
+        self.last_window: int | None = None  # the window the latest granted request counts in
 
     async def acquire(self) -> None:
         """Wait until a request fits this window's budget, then count it."""
@@ -41,6 +42,7 @@ class RedisBudget:
             if used == 1:
                 await self._redis.expire(key, max(1, int(self._window * 2)))
             if used <= self._limit:
+                self.last_window = window
                 return
             wait = (window + 1) * self._window - now
             await asyncio.sleep(wait + random.uniform(0, min(0.05 * self._window, 1.0)))
