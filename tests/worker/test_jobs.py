@@ -59,8 +59,12 @@ async def run_workers(
     queue = f"test:{uuid.uuid4().hex}"
     configured = settings.model_copy(
         update={
-            "instagram": InstagramSettings(base_url=str(simulator.make_url("/instagram"))),
-            "tiktok": TikTokSettings(base_url=str(simulator.make_url("/tiktok"))),
+            "instagram": InstagramSettings(
+                base_url=str(simulator.make_url("/instagram")), budget_requests=10**6
+            ),
+            "tiktok": TikTokSettings(
+                base_url=str(simulator.make_url("/tiktok")), budget_requests=10**6
+            ),
         }
     )
     if only is None:

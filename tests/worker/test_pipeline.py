@@ -36,8 +36,12 @@ REFRESH = (
 def pointed_at(settings: Settings, server: TestServer, **changes: Any) -> Settings:
     return settings.model_copy(
         update={
-            "instagram": InstagramSettings(base_url=str(server.make_url("/instagram"))),
-            "tiktok": TikTokSettings(base_url=str(server.make_url("/tiktok"))),
+            "instagram": InstagramSettings(
+                base_url=str(server.make_url("/instagram")), budget_requests=10**6
+            ),
+            "tiktok": TikTokSettings(
+                base_url=str(server.make_url("/tiktok")), budget_requests=10**6
+            ),
             **changes,
         }
     )
