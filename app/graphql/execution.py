@@ -187,8 +187,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._plans[key] = (fields, steps)  # keeps `fields` alive so its id stays unique
         return steps
 
-    def _fast_value(self, step: _Step, source: Any) -> Any:
-        """The completed value of a planned leaf field, or Undefined to use the stock path."""
+    def _fast_list(self, step: _Step, source: Any) -> Any:
+        """The completed value of a planned leaf-list field, or Undefined for the stock path."""
         assert step.getter is not None
         try:
             value = step.getter(source)
@@ -198,9 +198,6 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return Undefined if step.non_null else None
         serialize = step.serialize
         try:
-            if step.mode == _LEAF:
-                serialized = serialize(value)
-                return Undefined if serialized is None or serialized is Undefined else serialized
             if not isinstance(value, list):
                 return Undefined
             if _serialises_to_itself(serialize, value):
@@ -304,7 +301,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         results[name] = value
                         continue
                 elif mode == _LEAF_LIST:
-                    value = self._fast_value(step, source_value)
+                    value = self._fast_list(step, source_value)
                     if value is not Undefined:
                         results[name] = value
                         continue

@@ -26,7 +26,13 @@ from starlette.responses import HTMLResponse, Response
 
 from app.graphql import limits
 from app.graphql.context import build_context
-from app.graphql.errors import ApiError, ErrorCode, QueryTooComplex, Unauthenticated
+from app.graphql.errors import (
+    ApiError,
+    BadUserInput,
+    ErrorCode,
+    QueryTooComplex,
+    Unauthenticated,
+)
 from app.graphql.graphiql import render_graphiql_page
 from app.graphql.schema import schema
 from app.services.api_keys import authenticate
@@ -63,13 +69,9 @@ class GraphQLRequest:
     extensions: dict[str, Any] | None
 
 
-class _BadRequest(ApiError):
-    code = ErrorCode.BAD_USER_INPUT
-
-
 def bad_request(message: str) -> HttpError:
     """A malformed GraphQL-over-HTTP request (HTTP 400)."""
-    return HttpError(400, _BadRequest(message))
+    return HttpError(400, BadUserInput(message))
 
 
 def negotiate(accept: str | None) -> str | None:
@@ -149,7 +151,7 @@ async def read_request(request: Request) -> GraphQLRequest:
     if content_type != JSON:
         raise HttpError(
             415,
-            _BadRequest("POST bodies must be application/json"),
+            BadUserInput("POST bodies must be application/json"),
             {"Accept": JSON},
         )
     body = await request.body()
@@ -281,7 +283,7 @@ async def _execute(
         if request.method == "GET" and operation.operation is not OperationType.QUERY:
             raise HttpError(
                 405,
-                _BadRequest(f"{operation.operation.value.capitalize()}s are not allowed over GET"),
+                BadUserInput(f"{operation.operation.value.capitalize()}s are not allowed over GET"),
                 {"Allow": "POST"},
             )
         try:

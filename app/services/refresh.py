@@ -121,8 +121,17 @@ async def _apply(
             )
         ],
     )
+    # One query for the rows the organization already has, not one per post.
+    known = {
+        v.platform_video_id: v
+        for v in await models.Video.filter(
+            organization_id=account.organization_id,
+            platform=account.platform,
+            platform_video_id__in=[p.media_id for p in recent],
+        )
+    }
     for post in recent:
-        video_id = await _discovered_video(account, post, moment)
+        video_id = await _discovered_video(account, post, known.get(post.media_id), moment)
         await store.record_video(
             video_id,
             [
@@ -153,13 +162,10 @@ async def _apply(
     )
 
 
-async def _discovered_video(account: models.Account, post: Post, moment: datetime) -> int:
+async def _discovered_video(
+    account: models.Account, post: Post, existing: models.Video | None, moment: datetime
+) -> int:
     """The organization's row for a post found in the account's feed (created if new)."""
-    existing = await models.Video.filter(
-        organization_id=account.organization_id,
-        platform=account.platform,
-        platform_video_id=post.media_id,
-    ).first()
     details: dict[str, Any] = {
         "shortcode": post.shortcode,
         "graph_media_id": post.graph_media_id,

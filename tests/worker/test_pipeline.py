@@ -129,6 +129,14 @@ async def test_request_refresh_of_an_unknown_or_individual_id(org: Org) -> None:
     missing = await org.gql(REFRESH, {"id": "QWNjb3VudDo5OTk5OTk5OQ"})
     assert [e["code"] for e in missing.data["requestRefresh"]["userErrors"]] == ["NOT_FOUND"]
     assert missing.data["requestRefresh"]["queued"] is False
+    added = await org.gql(
+        'mutation { addVideo(url: "https://www.tiktok.com/@someone/video/7106798200794926362")'
+        " { video { id } } }"
+    )
+    individual = added.data["addVideo"]["video"]["id"]
+    refused = (await org.gql(REFRESH, {"id": individual})).data["requestRefresh"]
+    assert [e["code"] for e in refused["userErrors"]] == ["UNSUPPORTED"]
+    assert refused["queued"] is False
 
 
 async def test_request_refresh_of_a_never_refreshed_account_queues_it(org: Org) -> None:

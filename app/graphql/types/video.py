@@ -23,21 +23,13 @@ from app.graphql.types.metric_fields import (
 )
 from app.graphql.types.metrics import VideoComparison, VideoMetrics, VideoSeries
 from app.graphql.types.scalars import BigInt, big
+from app.metrics.compute import engagement_rate
 from app.models import ScopeKind
 
 if TYPE_CHECKING:
     from app.graphql.types.account import Account
 
 AccountRef = Annotated["Account", strawberry.lazy("app.graphql.types.account")]
-
-
-def engagement_rate(
-    views: int | None, likes: int | None, comments: int | None, shares: int | None
-) -> float | None:
-    """(likes + comments + shares) / views × 100; null parts count as 0; null without views."""
-    if not views:
-        return None
-    return ((likes or 0) + (comments or 0) + (shares or 0)) / views * 100
 
 
 @strawberry.interface(
