@@ -20,10 +20,9 @@ from app.db import tortoise_config
 from app.graphql.graphiql import STATIC_DIR, STATIC_MOUNT
 from app.graphql.http import graphql_endpoint
 from app.middleware import RequestContextMiddleware
+from app.platforms.budget import LocalBudget
 from app.platforms.http import create_session
-from app.platforms.instagram.client import InstagramClient
-from app.platforms.tiktok.client import TikTokClient
-from app.services.refresh import PlatformClients
+from app.services.refresh import build_platform_clients
 from app.settings import Settings
 from app.worker.jobs import WorkerDeps
 from app.worker.refreshers import ArqRefresher, EmbeddedRefresher
@@ -62,11 +61,9 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings)):
-            session = create_session()
-            clients = PlatformClients(
-                instagram=InstagramClient(session, settings.instagram),
-                tiktok=TikTokClient(session, settings.tiktok),
-            )
+            session = create_session(settings.worker.upstream_timeout_seconds)
+            # Only embedded refreshes call upstream from here; workers have Redis budgets.
+            clients = build_platform_clients(session, settings, lambda _, n, w: LocalBudget(n, w))
             embedded: EmbeddedRefresher | None = None
             app.state.redis = None
             app.state.refresher = None
@@ -74,7 +71,9 @@ def create_app(settings: Settings) -> Starlette:
                 app.state.redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
                 app.state.refresher = ArqRefresher(app.state.redis, settings.queue_name)
             elif settings.embedded_worker:
-                embedded = EmbeddedRefresher(WorkerDeps(clients, queue_name="embedded"))
+                embedded = EmbeddedRefresher(
+                    WorkerDeps(clients, queue_name="embedded", settings=settings.worker)
+                )
                 embedded.start()
                 app.state.refresher = embedded
             try:

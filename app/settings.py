@@ -33,6 +33,23 @@ class TikTokSettings(BaseModel):
     budget_window_seconds: float = Field(default=86400, gt=0)
 
 
+class WorkerSettings(BaseModel):
+    """How refreshes run: concurrency, timeouts, retries and throttling back-off."""
+
+    max_jobs: int = Field(default=10, ge=1, le=1000)
+    job_timeout_seconds: int = Field(default=300, ge=1)
+    # Embedded mode (no Redis): refreshes at once inside the API process.
+    embedded_concurrency: int = Field(default=4, ge=1, le=100)
+    schedule_every_seconds: float = Field(default=60.0, gt=0)
+    upstream_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Transient failures (5xx, timeouts, bad bodies): back-off base × 2^(n−1) with jitter.
+    max_transient_tries: int = Field(default=8, ge=1, le=50)
+    backoff_base_seconds: float = Field(default=10.0, ge=0)
+    max_backoff_seconds: float = Field(default=3600.0, gt=0)
+    # Throttling the platform does not time (no Retry-After or usage figure): first wait.
+    throttle_backoff_seconds: float = Field(default=60.0, ge=0)
+
+
 class LimitSettings(BaseModel):
     """Bounds applied to every GraphQL operation before it runs."""
 
@@ -64,6 +81,7 @@ class Settings(BaseSettings):
     default_lookback_days: int = Field(default=90, ge=1, le=366)
     idempotency_ttl_seconds: int = Field(default=600, ge=1)
     limits: LimitSettings = LimitSettings()
+    worker: WorkerSettings = WorkerSettings()
     instagram: InstagramSettings = InstagramSettings()
     tiktok: TikTokSettings = TikTokSettings()
 

@@ -52,3 +52,25 @@ class RedisBudget:
         key = f"creatoraudit:budget:{self._name}:{int(time.time() // self._window)}"
         value = await self._redis.get(key)
         return int(value or 0)
+
+
+class LocalBudget:
+    """The same fixed-window budget for one process (embedded mode, where there is no Redis)."""
+
+    def __init__(self, limit: int, window_seconds: float) -> None:
+        self._limit = limit
+        self._window = window_seconds
+        self._current = -1
+        self._used = 0
+
+    async def acquire(self) -> None:
+        """Wait until a request fits this window's budget, then count it."""
+        while True:
+            now = time.time()
+            window = int(now // self._window)
+            if window != self._current:
+                self._current, self._used = window, 0
+            if self._used < self._limit:
+                self._used += 1
+                return
+            await asyncio.sleep((window + 1) * self._window - now)

@@ -5,6 +5,7 @@ PlatformError                    any failure talking to a platform
 ├── ProfilePrivate               the profile exists but is private / not a business account
 ├── ProfileRestricted            age-gated, region- or policy-restricted
 ├── RateLimited                  throttled; `retry_after` seconds until a retry makes sense
+│                                (None: the platform did not say, so back off progressively)
 ├── AuthExpired                  our credentials were refused; re-authorise
 └── UpstreamError                anything else; `transient` says whether a retry may help
 """
@@ -36,9 +37,9 @@ class ProfileRestricted(PlatformError):
 
 
 class RateLimited(PlatformError):
-    """Throttled by the platform: wait `retry_after` seconds before trying again."""
+    """Throttled by the platform: wait `retry_after` seconds (None: unknown) before retrying."""
 
-    def __init__(self, platform: Platform, message: str, retry_after: float) -> None:
+    def __init__(self, platform: Platform, message: str, retry_after: float | None) -> None:
         super().__init__(platform, message)
         self.retry_after = retry_after
 

@@ -8,14 +8,18 @@ throttling and transient failures are raised for the job layer to retry with bac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from aiohttp import ClientSession
 
 from app import models
 from app.identifiers import Platform
 from app.metrics import store
 from app.models import Availability
+from app.platforms.budget import Budget
 from app.platforms.errors import (
     AuthExpired,
     PlatformError,
@@ -27,6 +31,12 @@ from app.platforms.errors import (
 from app.platforms.instagram.client import InstagramClient
 from app.platforms.tiktok.client import TikTokClient
 from app.platforms.values import Post, Profile
+from app.settings import Settings
+
+
+class AuthorUnknown(PlatformError):
+    """An Instagram post cannot be fetched without its author's handle."""
+
 
 _STATES: list[tuple[type[PlatformError], Availability]] = [
     (ProfileNotFound, Availability.NOT_FOUND),
@@ -55,6 +65,36 @@ class PlatformClients:
         if platform is Platform.INSTAGRAM:
             return await self.instagram.list_media(handle, limit=limit, since=since)
         return await self.tiktok.list_videos(handle, since=since, limit=limit)
+
+    async def post(self, platform: Platform, media_id: str, author: str | None) -> Post | None:
+        """One post, or None when it is gone. Instagram finds it through its author's feed."""
+        if platform is Platform.TIKTOK:
+            return await self.tiktok.get_video(media_id)
+        if author is None:
+            raise AuthorUnknown(
+                platform,
+                "Instagram posts are read through their author's profile, and this post's "
+                "author is unknown: add it by a URL that names the author, with authorHandle, "
+                "or track the author's account",
+            )
+        return await self.instagram.find_media(author, media_id)
+
+
+def build_platform_clients(
+    session: ClientSession, settings: Settings, budget: Callable[[str, int, float], Budget]
+) -> PlatformClients:
+    """Both clients on one session, each behind the budget `budget(platform, limit, window)`."""
+    ig, tt = settings.instagram, settings.tiktok
+    return PlatformClients(
+        instagram=InstagramClient(
+            session,
+            ig,
+            budget=budget("INSTAGRAM", ig.budget_requests, ig.budget_window_seconds),
+        ),
+        tiktok=TikTokClient(
+            session, tt, budget=budget("TIKTOK", tt.budget_requests, tt.budget_window_seconds)
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)

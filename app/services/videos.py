@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 
 from app import models
-from app.identifiers import IdentifierError, Platform, parse_video_ref, pk_to_shortcode
+from app.identifiers import (
+    IdentifierError,
+    Platform,
+    normalize_handle,
+    parse_video_ref,
+    pk_to_shortcode,
+)
 from app.metrics import store
 from app.services.accounts import check_interval
 from app.services.outcomes import Outcome
@@ -22,11 +28,13 @@ async def add_video(
     video_id: str | None,
     platform: Platform | None,
     scrape_interval_hours: int | None = None,
+    author_handle: str | None = None,
 ) -> Outcome[models.Video]:
     """Add a post by URL, shortcode or numeric id; idempotent on the post.
 
     Adding a post the organization already has (as an account video or an individual video)
-    gives it the individual role and returns it; nothing is duplicated.
+    gives it the individual role and returns it; nothing is duplicated. `author_handle` names
+    the author when the reference does not (Instagram posts are read through their author).
     """
     try:
         ref = parse_video_ref(url=url, shortcode=shortcode, video_id=video_id, platform=platform)
@@ -43,6 +51,17 @@ async def add_video(
     interval = check_interval(scrape_interval_hours)
     if interval.problems:
         return Outcome(problems=interval.problems)
+    author = ref.handle
+    if author_handle is not None:
+        try:
+            given = normalize_handle(ref.platform, author_handle)
+        except IdentifierError as exc:
+            return Outcome.fail(exc.code, exc.message, "authorHandle")
+        if author is not None and author != given:
+            return Outcome.fail(
+                "AUTHOR_MISMATCH", f"The URL names @{author} as the author", "authorHandle"
+            )
+        author = given
     now = datetime.now(UTC)
     existing = (
         await tenant.videos().filter(platform=ref.platform, platform_video_id=ref.media_id).first()
@@ -53,23 +72,31 @@ async def add_video(
         existing.is_individual = True
         existing.individual_added_at = now
         existing.scrape_interval_hours = interval.value or existing.scrape_interval_hours
+        existing.author_handle = existing.author_handle or author
+        existing.next_scrape_at = now
         await existing.save(
-            update_fields=["is_individual", "individual_added_at", "scrape_interval_hours"]
+            update_fields=[
+                "is_individual",
+                "individual_added_at",
+                "scrape_interval_hours",
+                "author_handle",
+                "next_scrape_at",
+            ]
         )
         return Outcome(value=existing, created=True)
-    author = None
-    if ref.handle:
-        author = await tenant.accounts().filter(platform=ref.platform, handle=ref.handle).first()
+    account = None
+    if author:
+        account = await tenant.accounts().filter(platform=ref.platform, handle=author).first()
     try:
         video = await models.Video.create(
             organization_id=tenant.organization_id,
             platform=ref.platform,
             platform_video_id=ref.media_id,
             shortcode=ref.shortcode,
-            url=ref.canonical_url or canonical_post_url(ref.platform, ref.media_id, ref.handle),
-            author_handle=ref.handle,
-            account_id=author.id if author else None,
-            discovered_at=now if author else None,
+            url=ref.canonical_url or canonical_post_url(ref.platform, ref.media_id, author),
+            author_handle=author,
+            account_id=account.id if account else None,
+            discovered_at=now if account else None,
             is_individual=True,
             individual_added_at=now,
             scrape_interval_hours=interval.value or 24,

@@ -16,6 +16,7 @@ import binascii
 import json
 import random
 import re
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -81,6 +82,7 @@ class _State:
     trace: random.Random
     calls: dict[str, int] = field(default_factory=dict)
     media_owner: dict[str, str] = field(default_factory=dict)
+    discoveries: Counter[str] = field(default_factory=Counter)  # business_discovery per name
 
     def usage(self, percent: int | None = None) -> str:
         count = percent if percent is not None else self._percent()
@@ -211,6 +213,7 @@ def _discovery(state: _State, node: FieldNode) -> dict[str, Any]:
     handle = node.modifiers.get("username", "").lower()
     if not handle:
         raise GraphError(100, "(#100) Missing username for business discovery")
+    state.discoveries[handle] += 1
     profile = state.world.profile(Platform.INSTAGRAM, handle)
     if not _HANDLE.fullmatch(handle) or profile.state in (
         ProfileState.NOT_FOUND,

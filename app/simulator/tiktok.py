@@ -55,6 +55,7 @@ class TikTokState:
     usage: dict[date, int] = field(default_factory=dict)  # requests per UTC day
     token_requests: int = 0
     profile_lookups: Counter[str] = field(default_factory=Counter)  # user-info calls per name
+    video_lookups: Counter[int] = field(default_factory=Counter)  # video_id queries per id
 
     def log_id(self) -> str:
         """`YYYYMMDDhhmmss` + hex, as TikTok's log ids."""
@@ -169,12 +170,22 @@ async def video_query(state: TikTokState, request: web.Request, body: Any) -> di
         state.searches[search_id] = (query.key, now)
     start = datetime.combine(query.start, time(), tzinfo=now.tzinfo)
     end = datetime.combine(query.end + timedelta(days=1), time(), tzinfo=now.tzinfo)
-    posts: list[SimPost] = []
+    state.video_lookups.update(query.video_ids)
+    candidates: list[SimPost] = []
     for username in query.usernames:
         profile = world.profile(Platform.TIKTOK, username)
         if profile.state is ProfileState.ACTIVE:
-            visible = world.published_posts(profile, now - state.video_lag)
-            posts.extend(p for p in visible if start <= p.published_at < end)
+            candidates.extend(world.published_posts(profile, now - state.video_lag))
+    for video_id in query.video_ids if not query.usernames else ():
+        found = world.find_post(Platform.TIKTOK, video_id)
+        if found is not None and found[0].state is ProfileState.ACTIVE:
+            candidates.extend(world.published_posts(found[0], now - state.video_lag))
+    wanted = set(query.video_ids)
+    posts = [
+        p
+        for p in dict.fromkeys(candidates)
+        if start <= p.published_at < end and (not wanted or p.media_id in wanted)
+    ]
     posts.sort(key=lambda p: p.media_id, reverse=True)
     page = posts[query.cursor : query.cursor + query.max_count]
     cursor = query.cursor + len(page)

@@ -84,6 +84,7 @@ class VideoQuery:
     """A validated `video/query` body."""
 
     usernames: tuple[str, ...]
+    video_ids: tuple[int, ...]
     start: date
     end: date
     max_count: int
@@ -93,21 +94,30 @@ class VideoQuery:
 
 
 def parse_video_query(body: Any) -> VideoQuery:
-    """Validate the body: `query.and` with username EQ/IN, dates ≤ 30 days, max_count ≤ 100."""
+    """Validate the body: `query.and` of username/video_id EQ/IN, dates ≤ 30 days, count ≤ 100.
+
+    Conditions on different fields are ANDed, values within one field ORed, as upstream.
+    """
     if not isinstance(body, dict):
         raise invalid("Request body must be a JSON object")
     query = body.get("query")
     clauses = query.get("and") if isinstance(query, dict) else None
     if not isinstance(clauses, list) or not clauses:
         raise invalid("query must have a non-empty 'and' list (the simulator supports only that)")
-    usernames: list[str] = []
+    values_by_field: dict[str, list[str]] = {"username": [], "video_id": []}
     for clause in clauses:
-        if not isinstance(clause, dict) or clause.get("field_name") != "username":
-            raise invalid("The simulator supports only username conditions")
+        name = clause.get("field_name") if isinstance(clause, dict) else None
+        if not isinstance(clause, dict) or name not in values_by_field:
+            raise invalid("The simulator supports only username and video_id conditions")
         values = clause.get("field_values")
         if clause.get("operation") not in ("EQ", "IN") or not isinstance(values, list):
-            raise invalid("username conditions must use EQ or IN with field_values")
-        usernames.extend(str(v) for v in values)
+            raise invalid(f"{name} conditions must use EQ or IN with field_values")
+        values_by_field[name].extend(str(v) for v in values)
+    usernames = values_by_field["username"]
+    try:
+        video_ids = [int(v) for v in values_by_field["video_id"]]
+    except ValueError:
+        raise invalid("video_id values must be numeric") from None
     start, end = _parse_date(body, "start_date"), _parse_date(body, "end_date")
     if end < start:
         raise invalid("end_date must not be before start_date")
@@ -119,9 +129,16 @@ def parse_video_query(body: Any) -> VideoQuery:
     if type(cursor) is not int or cursor < 0:
         raise invalid(f"Invalid count or cursor: {cursor!r}")
     search_id = body.get("search_id")
-    key = f"{sorted(usernames)}|{start}|{end}"
+    key = f"{sorted(usernames)}|{sorted(video_ids)}|{start}|{end}"
     return VideoQuery(
-        tuple(usernames), start, end, max_count, cursor, str(search_id) if search_id else None, key
+        tuple(usernames),
+        tuple(video_ids),
+        start,
+        end,
+        max_count,
+        cursor,
+        str(search_id) if search_id else None,
+        key,
     )
 
 

@@ -97,6 +97,9 @@ class World:
     seed: int = 7
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     anchor: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    # Which handle posted each post id generated so far: a lookup by post id alone (TikTok's
+    # video_id query) can only find posts whose author the simulator has already generated.
+    _authors: dict[tuple[Platform, int], str] = field(default_factory=dict, repr=False)
 
     def now(self) -> datetime:
         """The simulated current time."""
@@ -132,6 +135,15 @@ class World:
             posts=self._posts(platform, handle),
         )
 
+    def find_post(self, platform: Platform, media_id: int) -> tuple[SimProfile, SimPost] | None:
+        """A post by id with its author's profile, if the author has been generated."""
+        handle = self._authors.get((platform, media_id))
+        if handle is None:
+            return None
+        profile = self.profile(platform, handle)
+        post = next(p for p in profile.posts if p.media_id == media_id)
+        return profile, post
+
     def _posts(self, platform: Platform, handle: str) -> tuple[SimPost, ...]:
         posts = []
         for index in range(POSTS_PER_PROFILE):
@@ -147,6 +159,7 @@ class World:
             else:
                 media_id = (int(published.timestamp()) - 30) << 32 | int(u * 2**31)
                 kind, product = "VIDEO", "VIDEO"
+            self._authors[(platform, media_id)] = handle
             posts.append(
                 SimPost(
                     platform=platform,

@@ -1,16 +1,21 @@
-"""Worker jobs: refresh one profile key, and enqueue every key that is due.
+"""Worker jobs: refresh one profile or one post upstream, and enqueue everything that is due.
 
-Job ids deduplicate (`<queue>:refresh_profile:<platform>:<handle>`), a job re-checks that its key is
-still due before fetching, and writing a result twice changes nothing, so two schedulers, two
-workers or a job run again after a crash never refresh a profile twice in one interval.
+A refresh is keyed by what is fetched upstream — (platform, handle) for a profile, (platform,
+media id) for an individual post — not by organization, so the same profile or post tracked by
+several organizations is fetched once. Job ids deduplicate (`<queue>:refresh_<kind>:<platform>:
+<key>`), a job re-checks that its key is still due before fetching, and writing a result twice
+changes nothing, so two schedulers, two workers or a job run again after a crash never refresh
+anything twice in one interval.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from arq import Retry
@@ -19,12 +24,21 @@ from app import models
 from app.identifiers import Platform
 from app.models import Availability
 from app.platforms.errors import RateLimited, UpstreamError
-from app.services.refresh import PlatformClients, refresh_profile
+from app.services.refresh import PlatformClients, RefreshResult, refresh_profile
+from app.services.video_refresh import refresh_video
+from app.settings import WorkerSettings
 
 logger = logging.getLogger("creatoraudit.worker")
 
-MAX_TRANSIENT_TRIES = 5
 DEPS = "creatoraudit.deps"
+TRIES_TTL_SECONDS = 7 * 86400
+
+
+class Kind(StrEnum):
+    """What a refresh job fetches."""
+
+    PROFILE = "profile"
+    VIDEO = "video"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +47,7 @@ class WorkerDeps:
 
     clients: PlatformClients
     queue_name: str
-    backoff_base_seconds: float = 10.0
-    max_backoff_seconds: float = 3600.0
+    settings: WorkerSettings = field(default_factory=WorkerSettings)
 
 
 def deps(ctx: dict[str, Any]) -> WorkerDeps:
@@ -43,21 +56,35 @@ def deps(ctx: dict[str, Any]) -> WorkerDeps:
     return value
 
 
-def backoff(deps: WorkerDeps, attempt: int) -> float:
-    """Exponential back-off with full jitter: up to base × 2^(attempt−1), capped."""
-    ceiling = min(deps.max_backoff_seconds, deps.backoff_base_seconds * 2 ** (attempt - 1))
+def _jittered(ceiling: float) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
-def job_id(queue_name: str, platform: str, handle: str) -> str:
-    """The id that makes a profile's refresh job unique (queued, running, or just done)."""
-    return f"{queue_name}:refresh_profile:{platform}:{handle}"
+def backoff(settings: WorkerSettings, failures: int) -> float:
+    """Exponential back-off with jitter after `failures` transient failures, capped."""
+    base = settings.backoff_base_seconds * 2 ** (failures - 1)
+    return _jittered(min(settings.max_backoff_seconds, base))
 
 
-async def _is_due(platform: Platform, handle: str, now: datetime) -> bool:
-    return await models.Account.filter(
-        platform=platform, handle=handle, next_scrape_at__lte=now
-    ).exists()
+def throttle_wait(settings: WorkerSettings, exc: RateLimited, throttles: int) -> float:
+    """How long to wait after being throttled: the platform's word, else growing waits."""
+    if exc.retry_after is not None:
+        return exc.retry_after + random.uniform(0, min(5.0, exc.retry_after * 0.05))
+    base = settings.throttle_backoff_seconds * 2 ** (throttles - 1)
+    return _jittered(min(settings.max_backoff_seconds, base))
+
+
+def job_id(queue_name: str, kind: Kind | str, platform: str, key: str) -> str:
+    """The id that makes a refresh job unique (queued, running, or just done)."""
+    return f"{queue_name}:refresh_{kind}:{platform}:{key}"
+
+
+@dataclass(slots=True)
+class Tries:
+    """Failed attempts so far: transient failures count towards giving up, throttling not."""
+
+    transient: int = 0
+    throttled: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,73 +95,139 @@ class Attempt:
     retry_in: float | None = None
 
 
-async def attempt_refresh(
-    dependencies: WorkerDeps, platform: str, handle: str, attempt: int
-) -> Attempt:
-    """Refresh one (platform, handle) for every organization tracking it, if still due.
+async def _is_due(kind: Kind, platform: Platform, key: str, now: datetime) -> bool:
+    if kind is Kind.PROFILE:
+        return await models.Account.filter(
+            platform=platform, handle=key, next_scrape_at__lte=now
+        ).exists()
+    return await models.Video.filter(
+        platform=platform, platform_video_id=key, is_individual=True, next_scrape_at__lte=now
+    ).exists()
 
-    Shared by the arq job and the embedded refresher, which differ only in how they wait.
+
+_REFRESH: dict[Kind, Callable[..., Awaitable[RefreshResult]]] = {
+    Kind.PROFILE: refresh_profile,
+    Kind.VIDEO: refresh_video,
+}
+
+
+async def attempt_refresh(
+    dependencies: WorkerDeps, kind: Kind, platform: str, key: str, tries: Tries
+) -> Attempt:
+    """Refresh one upstream profile or post for every organization tracking it, if still due.
+
+    Shared by the arq jobs and the embedded refresher, which differ only in how they wait;
+    `tries` is updated in place.
     """
     now = datetime.now(UTC)
-    key = Platform(platform)
-    if not await _is_due(key, handle, now):
+    target = Platform(platform)
+    if not await _is_due(kind, target, key, now):
         return Attempt(result="not due")
     try:
-        result = await refresh_profile(key, handle, dependencies.clients, now=now)
+        result = await _REFRESH[kind](target, key, dependencies.clients, now=now)
     except RateLimited as exc:
+        tries.throttled += 1
+        wait = throttle_wait(dependencies.settings, exc, tries.throttled)
         logger.info(
-            "worker.throttled", extra={"platform": platform, "retry_after": exc.retry_after}
+            "worker.throttled",
+            extra={"platform": platform, "kind": str(kind), "key": key, "wait": round(wait, 1)},
         )
-        return Attempt(retry_in=exc.retry_after)
+        return Attempt(retry_in=wait)
     except UpstreamError as exc:
-        if attempt < MAX_TRANSIENT_TRIES:
-            return Attempt(retry_in=backoff(dependencies, attempt))
-        await _give_up(key, handle, exc.message, now)
+        tries.transient += 1
+        if tries.transient < dependencies.settings.max_transient_tries:
+            return Attempt(retry_in=backoff(dependencies.settings, tries.transient))
+        await _give_up(kind, target, key, exc.message, now)
+        logger.warning(
+            "worker.gave_up", extra={"platform": platform, "kind": str(kind), "key": key}
+        )
         return Attempt(result="error")
     return Attempt(result=result.availability.value)
 
 
-async def refresh_profile_job(ctx: dict[str, Any], platform: str, handle: str) -> str:
-    """arq job: one refresh attempt; throttling and transient failures re-queue it."""
-    outcome = await attempt_refresh(deps(ctx), platform, handle, int(ctx.get("job_try", 1)))
+async def _run(ctx: dict[str, Any], kind: Kind, platform: str, key: str) -> str:
+    """One attempt inside arq; the failure counts live in Redis beside the job."""
+    redis = ctx["redis"]
+    tries_key = f"{ctx.get('job_id', job_id(deps(ctx).queue_name, kind, platform, key))}:tries"
+    stored = {k.decode(): int(v) for k, v in (await redis.hgetall(tries_key)).items()}
+    tries = Tries(stored.get("transient", 0), stored.get("throttled", 0))
+    outcome = await attempt_refresh(deps(ctx), kind, platform, key, tries)
     if outcome.retry_in is not None:
+        mapping = {"transient": tries.transient, "throttled": tries.throttled}
+        await redis.hset(tries_key, mapping=mapping)
+        await redis.expire(tries_key, TRIES_TTL_SECONDS)
         raise Retry(defer=outcome.retry_in)
+    await redis.delete(tries_key)
     return outcome.result or ""
 
 
-async def _give_up(platform: Platform, handle: str, message: str, now: datetime) -> None:
+async def refresh_profile_job(ctx: dict[str, Any], platform: str, handle: str) -> str:
+    """arq job: refresh one (platform, handle); throttling and transient failures re-queue it."""
+    return await _run(ctx, Kind.PROFILE, platform, handle)
+
+
+async def refresh_video_job(ctx: dict[str, Any], platform: str, media_id: str) -> str:
+    """arq job: refresh one individual post; throttling and transient failures re-queue it."""
+    return await _run(ctx, Kind.VIDEO, platform, media_id)
+
+
+async def _give_up(kind: Kind, platform: Platform, key: str, message: str, now: datetime) -> None:
     """After the last retry: ERROR with the message, and try again next interval."""
-    for account in await models.Account.filter(platform=platform, handle=handle):
-        await models.Account.filter(id=account.id).update(
+    rows: list[models.Account] | list[models.Video]
+    if kind is Kind.PROFILE:
+        rows = await models.Account.filter(platform=platform, handle=key)
+        model: Any = models.Account
+    else:
+        rows = await models.Video.filter(
+            platform=platform, platform_video_id=key, is_individual=True
+        )
+        model = models.Video
+    for row in rows:
+        await model.filter(id=row.id).update(
             availability=Availability.ERROR,
             last_error=message,
             last_error_at=now,
-            next_scrape_at=now + timedelta(hours=account.scrape_interval_hours),
+            next_scrape_at=now + timedelta(hours=row.scrape_interval_hours),
         )
 
 
-async def due_profiles(now: datetime, limit: int = 5000) -> list[tuple[str, str]]:
-    """The (platform, handle) keys with at least one account due for a refresh."""
-    rows = (
+async def due_refreshes(now: datetime, limit: int = 5000) -> list[tuple[Kind, str, str]]:
+    """What is due: (kind, platform, key) for profiles first, then individual posts."""
+    accounts = (
         await models.Account.filter(next_scrape_at__lte=now)
         .order_by("next_scrape_at")
         .limit(limit)
         .values_list("platform", "handle")
     )
-    return list(dict.fromkeys((str(Platform(p)), str(h)) for p, h in rows))
+    videos = (
+        await models.Video.filter(is_individual=True, next_scrape_at__lte=now)
+        .order_by("next_scrape_at")
+        .limit(limit)
+        .values_list("platform", "platform_video_id")
+    )
+    due = [(Kind.PROFILE, str(Platform(p)), str(h)) for p, h in accounts]
+    due += [(Kind.VIDEO, str(Platform(p)), str(m)) for p, m in videos]
+    return list(dict.fromkeys(due))
+
+
+JOB_FUNCTIONS = {Kind.PROFILE: "refresh_profile_job", Kind.VIDEO: "refresh_video_job"}
+
+
+async def enqueue_refresh(redis: Any, queue_name: str, kind: Kind, platform: str, key: str) -> bool:
+    """Enqueue a refresh job; False when one with the same id is queued, running or just done."""
+    job = await redis.enqueue_job(
+        JOB_FUNCTIONS[kind],
+        platform,
+        key,
+        _job_id=job_id(queue_name, kind, platform, key),
+        _queue_name=queue_name,
+    )
+    return job is not None
 
 
 async def schedule_due(ctx: dict[str, Any]) -> int:
-    """Enqueue a refresh for every due profile key (duplicates are dropped by job id)."""
-    redis = ctx["redis"]
+    """Enqueue a refresh for everything due (duplicates are dropped by job id)."""
     queued = 0
-    for platform, handle in await due_profiles(datetime.now(UTC)):
-        job = await redis.enqueue_job(
-            "refresh_profile_job",
-            platform,
-            handle,
-            _job_id=job_id(deps(ctx).queue_name, platform, handle),
-            _queue_name=deps(ctx).queue_name,
-        )
-        queued += job is not None
+    for kind, platform, key in await due_refreshes(datetime.now(UTC)):
+        queued += await enqueue_refresh(ctx["redis"], deps(ctx).queue_name, kind, platform, key)
     return queued

@@ -9,16 +9,16 @@ from typing import Protocol
 
 from arq.connections import ArqRedis
 
-from app.worker.jobs import WorkerDeps, attempt_refresh, due_profiles, job_id
+from app.worker.jobs import Kind, Tries, WorkerDeps, attempt_refresh, due_refreshes, enqueue_refresh
 
 logger = logging.getLogger("creatoraudit.worker")
 
 
 class Refresher(Protocol):
-    """Accepts requests to refresh a profile soon."""
+    """Accepts requests to refresh a profile or an individual post soon."""
 
-    async def enqueue_profile(self, platform: str, handle: str) -> None:
-        """Ask for a refresh of this (platform, handle) as soon as possible."""
+    async def enqueue(self, kind: Kind, platform: str, key: str) -> None:
+        """Ask for a refresh of this profile handle or post id as soon as possible."""
 
 
 class ArqRefresher:
@@ -28,58 +28,48 @@ class ArqRefresher:
         self._pool = pool
         self._queue_name = queue_name
 
-    async def enqueue_profile(self, platform: str, handle: str) -> None:
-        """Enqueue the profile's refresh job (dropped if one is already queued)."""
-        await self._pool.enqueue_job(
-            "refresh_profile_job",
-            platform,
-            handle,
-            _job_id=job_id(self._queue_name, platform, handle),
-            _queue_name=self._queue_name,
-        )
+    async def enqueue(self, kind: Kind, platform: str, key: str) -> None:
+        """Enqueue the refresh job (dropped if one is already queued)."""
+        await enqueue_refresh(self._pool, self._queue_name, kind, platform, key)
 
 
 class EmbeddedRefresher:
     """Runs the same refresh attempts inside the API process, with bounded concurrency."""
 
-    def __init__(
-        self, deps: WorkerDeps, *, concurrency: int = 4, schedule_every: float = 60.0
-    ) -> None:
+    def __init__(self, deps: WorkerDeps) -> None:
         self._deps = deps
-        self._semaphore = asyncio.Semaphore(concurrency)
-        self._schedule_every = schedule_every
-        self._pending: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._semaphore = asyncio.Semaphore(deps.settings.embedded_concurrency)
+        self._pending: dict[tuple[Kind, str, str], asyncio.Task[None]] = {}
         self._scheduler: asyncio.Task[None] | None = None
 
-    async def enqueue_profile(self, platform: str, handle: str) -> None:
-        """Start the profile's refresh unless one is already pending."""
-        key = (platform, handle)
-        if key not in self._pending:
-            self._pending[key] = asyncio.create_task(self._refresh(platform, handle))
+    async def enqueue(self, kind: Kind, platform: str, key: str) -> None:
+        """Start the refresh unless one is already pending."""
+        target = (kind, platform, key)
+        if target not in self._pending:
+            self._pending[target] = asyncio.create_task(self._refresh(target))
 
-    async def _refresh(self, platform: str, handle: str) -> None:
+    async def _refresh(self, target: tuple[Kind, str, str]) -> None:
+        tries = Tries()
         try:
-            async with self._semaphore:
-                attempt = 1
-                while True:
-                    outcome = await attempt_refresh(self._deps, platform, handle, attempt)
-                    if outcome.retry_in is None:
-                        return
-                    await asyncio.sleep(outcome.retry_in)
-                    attempt += 1
+            while True:
+                async with self._semaphore:  # not held while waiting to retry
+                    outcome = await attempt_refresh(self._deps, *target, tries)
+                if outcome.retry_in is None:
+                    return
+                await asyncio.sleep(outcome.retry_in)
         except Exception:
-            logger.exception("embedded refresh failed", extra={"handle": handle})
+            logger.exception("embedded refresh failed", extra={"key": target[2]})
         finally:
-            self._pending.pop((platform, handle), None)
+            self._pending.pop(target, None)
 
     async def _schedule(self) -> None:
         while True:
             try:
-                for platform, handle in await due_profiles(datetime.now(UTC)):
-                    await self.enqueue_profile(platform, handle)
+                for target in await due_refreshes(datetime.now(UTC)):
+                    await self.enqueue(*target)
             except Exception:
                 logger.exception("embedded scheduler failed")
-            await asyncio.sleep(self._schedule_every)
+            await asyncio.sleep(self._deps.settings.schedule_every_seconds)
 
     def start(self) -> None:
         """Start the periodic scheduler."""

@@ -12,46 +12,32 @@ from tortoise import Tortoise
 from app.db import tortoise_config
 from app.platforms.budget import RedisBudget
 from app.platforms.http import create_session
-from app.platforms.instagram.client import InstagramClient
-from app.platforms.tiktok.client import TikTokClient
-from app.services.refresh import PlatformClients
+from app.services.refresh import build_platform_clients
 from app.settings import Settings
-from app.worker.jobs import DEPS, WorkerDeps, refresh_profile_job, schedule_due
+from app.worker.jobs import DEPS, WorkerDeps, refresh_profile_job, refresh_video_job, schedule_due
+
+# arq counts every attempt; our jobs decide when to give up (throttling does not count).
+ARQ_MAX_TRIES = 10_000
 
 
-def build_worker(
-    settings: Settings, *, backoff_base_seconds: float = 10.0, **overrides: Any
-) -> Worker:
+def build_worker(settings: Settings, **overrides: Any) -> Worker:
     """An arq worker for the settings; `overrides` are passed to `arq.worker.Worker`."""
     queue = overrides.get("queue_name", settings.queue_name)
 
     async def startup(ctx: dict[str, Any]) -> None:
         if not ctx.get("orm_ready"):
             await Tortoise.init(config=tortoise_config(settings))
-        session = create_session()
+        session = create_session(settings.worker.upstream_timeout_seconds)
         ctx["session"] = session
         redis = ctx["redis"]
-        ig, tt = settings.instagram, settings.tiktok
-        ctx[DEPS] = WorkerDeps(
-            clients=PlatformClients(
-                instagram=InstagramClient(
-                    session,
-                    ig,
-                    budget=RedisBudget(
-                        redis, f"{queue}:INSTAGRAM", ig.budget_requests, ig.budget_window_seconds
-                    ),
-                ),
-                tiktok=TikTokClient(
-                    session,
-                    tt,
-                    budget=RedisBudget(
-                        redis, "TIKTOK", tt.budget_requests, tt.budget_window_seconds
-                    ),
-                ),
+        clients = build_platform_clients(
+            session,
+            settings,
+            lambda platform, limit, window: RedisBudget(
+                redis, f"{queue}:{platform}", limit, window
             ),
-            queue_name=queue,
-            backoff_base_seconds=backoff_base_seconds,
         )
+        ctx[DEPS] = WorkerDeps(clients=clients, queue_name=queue, settings=settings.worker)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         session = ctx.get("session")
@@ -61,13 +47,17 @@ def build_worker(
             await Tortoise.close_connections()
 
     options: dict[str, Any] = {
-        "functions": [func(refresh_profile_job, max_tries=50), schedule_due],
+        "functions": [
+            func(refresh_profile_job, max_tries=ARQ_MAX_TRIES),
+            func(refresh_video_job, max_tries=ARQ_MAX_TRIES),
+            schedule_due,
+        ],
         "cron_jobs": [cron(schedule_due, second={0}, run_at_startup=True)],
         "queue_name": queue,
         "on_startup": startup,
         "on_shutdown": shutdown,
-        "max_jobs": 10,
-        "job_timeout": 300,
+        "max_jobs": settings.worker.max_jobs,
+        "job_timeout": settings.worker.job_timeout_seconds,
         "keep_result": 60,
     }
     if settings.redis_url and "redis_pool" not in overrides:

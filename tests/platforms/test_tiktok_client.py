@@ -178,6 +178,8 @@ async def test_fault_mapping(fault: str, transient: bool | None) -> None:
             await s.client.get_profile("ana")
         if isinstance(caught.value, UpstreamError):
             assert caught.value.transient is transient
+        if isinstance(caught.value, RateLimited):  # not the daily quota: back off, not midnight
+            assert caught.value.retry_after is None
 
 
 async def test_other_client_errors_are_permanent() -> None:

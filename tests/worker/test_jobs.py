@@ -17,10 +17,9 @@ from app.identifiers import Platform
 from app.models import Availability
 from app.services.accounts import track_account
 from app.services.tenancy import Tenant
-from app.settings import InstagramSettings, Settings, TikTokSettings
+from app.settings import InstagramSettings, Settings, TikTokSettings, WorkerSettings
 from app.simulator.app import FAULTS, create_simulator
 from app.simulator.clock import SimClock
-from app.worker.jobs import MAX_TRANSIENT_TRIES
 from app.worker.runner import build_worker
 from tests.conftest import Org
 from tests.platforms.test_tiktok_client import tiktok_state
@@ -65,6 +64,7 @@ async def run_workers(
             "tiktok": TikTokSettings(
                 base_url=str(simulator.make_url("/tiktok")), budget_requests=10**6
             ),
+            "worker": WorkerSettings(backoff_base_seconds=0.01, throttle_backoff_seconds=0.01),
         }
     )
     if only is None:
@@ -74,7 +74,6 @@ async def run_workers(
     running = [
         build_worker(
             configured,
-            backoff_base_seconds=0.01,
             redis_pool=redis,
             queue_name=queue,
             burst=True,
@@ -147,4 +146,4 @@ async def test_transient_failures_retry_with_back_off_then_end_in_error(
     assert row.next_scrape_at is not None
     assert row.next_scrape_at > datetime.now(UTC)
     # One profile request per attempt, then no retry storm.
-    assert upstream_requests == MAX_TRANSIENT_TRIES
+    assert upstream_requests == settings.worker.max_transient_tries

@@ -20,6 +20,7 @@ from app.graphql.types.common import Platform
 from app.models import Scope
 from app.services import accounts as service
 from app.services.outcomes import Outcome
+from app.worker.jobs import Kind
 
 
 @strawberry.type(description="Result of trackAccount.")
@@ -108,7 +109,7 @@ class AccountMutations:
             account = Account.from_row(row) if row else None
             if row is not None and result["created"] and ctx.refresher is not None:
                 # The first refresh, at once; the scheduler would pick it up anyway.
-                await ctx.refresher.enqueue_profile(row.platform.value, row.handle)
+                await ctx.refresher.enqueue(Kind.PROFILE, row.platform.value, row.handle)
         return TrackAccountPayload(
             account=account, created=result["created"], user_errors=stored_problems(result)
         )

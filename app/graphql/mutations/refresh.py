@@ -7,10 +7,12 @@ from typing import Annotated
 
 import strawberry
 
+from app import models
 from app.graphql.context import Info
 from app.graphql.errors import UserError
 from app.graphql.ids import decode_id
 from app.models import Scope
+from app.worker.jobs import Kind
 
 MIN_GAP = timedelta(minutes=15)
 
@@ -24,7 +26,7 @@ class RequestRefreshPayload:
         description="When an early refresh may next be requested."
     )
     user_errors: list[UserError] = strawberry.field(
-        description="TOO_SOON when one ran in the last 15 minutes; NOT_FOUND; UNSUPPORTED."
+        description="TOO_SOON when one ran in the last 15 minutes; NOT_FOUND."
     )
 
 
@@ -34,47 +36,40 @@ class RefreshMutations:
 
     @strawberry.mutation(
         description="Ask for an early refresh of an account (or of the account whose feed holds "
-        "an account video). Refused with TOO_SOON, and the time of the next allowed refresh, "
-        "when one ran in the last 15 minutes. Watch lastScrapeTime for the result."
+        "an account video) or of an individual video. Refused with TOO_SOON, and the time of "
+        "the next allowed refresh, when one ran in the last 15 minutes. Watch lastScrapeTime "
+        "for the result."
     )
     async def request_refresh(
         self,
         info: Info,
         id: Annotated[
-            strawberry.ID, strawberry.argument(description="Account or AccountVideo id.")
+            strawberry.ID,
+            strawberry.argument(description="Account, AccountVideo or IndividualVideo id."),
         ],
     ) -> RequestRefreshPayload:
         ctx = info.context
         ctx.require_scope(Scope.WRITE)
         decoded = decode_id(id)
-        account = None
+        target: models.Account | models.Video | None = None
         if decoded is not None and decoded[0] == "Account":
-            account = await ctx.loaders.account_by_id.load(decoded[1])
+            target = await ctx.loaders.account_by_id.load(decoded[1])
         elif decoded is not None and decoded[0] == "AccountVideo":
             video = await ctx.loaders.video_by_id.load(decoded[1])
             if video is not None and video.account_id is not None:
-                account = await ctx.loaders.account_by_id.load(video.account_id)
+                target = await ctx.loaders.account_by_id.load(video.account_id)
         elif decoded is not None and decoded[0] == "IndividualVideo":
+            video = await ctx.loaders.video_by_id.load(decoded[1])
+            target = video if video is not None and video.is_individual else None
+        if target is None:
             return RequestRefreshPayload(
                 queued=False,
                 next_allowed_at=None,
-                user_errors=[
-                    UserError(
-                        field=["id"],
-                        message="Individual videos are refreshed on their schedule only",
-                        code="UNSUPPORTED",
-                    )
-                ],
-            )
-        if account is None:
-            return RequestRefreshPayload(
-                queued=False,
-                next_allowed_at=None,
-                user_errors=[UserError(field=["id"], message="No such account", code="NOT_FOUND")],
+                user_errors=[UserError(field=["id"], message="Not found", code="NOT_FOUND")],
             )
         now = datetime.now(UTC)
-        if account.last_scrape_at is not None and now - account.last_scrape_at < MIN_GAP:
-            allowed = account.last_scrape_at + MIN_GAP
+        if target.last_scrape_at is not None and now - target.last_scrape_at < MIN_GAP:
+            allowed = target.last_scrape_at + MIN_GAP
             return RequestRefreshPayload(
                 queued=False,
                 next_allowed_at=allowed,
@@ -87,7 +82,12 @@ class RefreshMutations:
                     )
                 ],
             )
-        await ctx.tenant.accounts().filter(id=account.id).update(next_scrape_at=now)
+        if isinstance(target, models.Account):
+            await ctx.tenant.accounts().filter(id=target.id).update(next_scrape_at=now)
+            kind, key = Kind.PROFILE, target.handle
+        else:
+            await ctx.tenant.individual_videos().filter(id=target.id).update(next_scrape_at=now)
+            kind, key = Kind.VIDEO, target.platform_video_id
         if ctx.refresher is not None:
-            await ctx.refresher.enqueue_profile(account.platform.value, account.handle)
+            await ctx.refresher.enqueue(kind, target.platform.value, key)
         return RequestRefreshPayload(queued=True, next_allowed_at=now + MIN_GAP, user_errors=[])

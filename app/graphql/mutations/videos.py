@@ -20,6 +20,7 @@ from app.graphql.types.video import IndividualVideo
 from app.models import Scope
 from app.services import videos as service
 from app.services.outcomes import Outcome
+from app.worker.jobs import Kind
 
 
 @strawberry.type(description="Result of addVideo.")
@@ -84,6 +85,14 @@ class VideoMutations:
         scrape_interval_hours: Annotated[
             int | None, strawberry.argument(description="Refresh interval, 1–168 (default 24).")
         ] = None,
+        author_handle: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The author's handle, when the URL does not name it. Instagram "
+                "posts are read through their author's profile, so one added by shortcode, id "
+                "or a /p/ URL needs it unless a tracked account's feed holds the post."
+            ),
+        ] = None,
         idempotency_key: Annotated[
             str | None, strawberry.argument(description=IDEMPOTENCY_KEY_DESCRIPTION)
         ] = None,
@@ -99,13 +108,21 @@ class VideoMutations:
                 video_id=id,
                 platform=platform,
                 scrape_interval_hours=scrape_interval_hours,
+                author_handle=author_handle,
             )
 
         result = await idempotent(
             info,
             "addVideo",
             idempotency_key,
-            {"url": url, "s": shortcode, "id": id, "p": platform, "i": scrape_interval_hours},
+            {
+                "url": url,
+                "s": shortcode,
+                "id": id,
+                "p": platform,
+                "i": scrape_interval_hours,
+                "a": author_handle,
+            },
             perform,
             lambda o: {"id": o.value.id if o.value else None, "created": o.created},
         )
@@ -113,6 +130,9 @@ class VideoMutations:
         if result["id"] is not None:
             row = await ctx.loaders.video_by_id.load(result["id"])
             video = IndividualVideo.from_row(row) if row and row.is_individual else None
+            if row is not None and result["created"] and ctx.refresher is not None:
+                # The first refresh, at once; the scheduler would pick it up anyway.
+                await ctx.refresher.enqueue(Kind.VIDEO, row.platform.value, row.platform_video_id)
         return AddVideoPayload(
             video=video, created=result["created"], user_errors=stored_problems(result)
         )

@@ -8,12 +8,20 @@ The token travels in the `Authorization` header, never in the URL.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import aiohttp
 
-from app.identifiers import IdentifierError, Platform, UrlKind, normalize_handle, parse_url
+from app.identifiers import (
+    IdentifierError,
+    Platform,
+    UrlKind,
+    instagram_pk_time,
+    normalize_handle,
+    parse_url,
+)
 from app.platforms.budget import Budget
 from app.platforms.errors import (
     AuthExpired,
@@ -38,8 +46,8 @@ MEDIA_FIELDS = (
 MAX_PAGE = 100
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, 80001, 80002})
 TRANSIENT_CODES = frozenset({1, 2})
-BACKOFF_EXHAUSTED_SECONDS = 60.0  # X-App-Usage at 100 %
-BACKOFF_DEFAULT_SECONDS = 30.0
+# X-App-Usage at 100 % of a rolling hour: the oldest calls take minutes to age out.
+BACKOFF_EXHAUSTED_SECONDS = 300.0
 _Context = Literal["discovery", "insights"]
 
 
@@ -89,26 +97,54 @@ class InstagramClient:
         `since` must be timezone-aware. Raises the same `PlatformError`s as `get_profile`.
         """
         posts: list[Post] = []
+        async for post in self._media(handle, limit):
+            if since is not None and post.published_at and post.published_at < since:
+                break
+            posts.append(post)
+            if len(posts) >= limit:
+                break
+        return posts
+
+    async def find_media(self, handle: str, media_id: str, *, max_posts: int = 1000) -> Post | None:
+        """One post of `handle` by its pk, or None when the feed no longer holds it.
+
+        Business Discovery cannot fetch a single post, so this walks the author's feed from the
+        newest post back to the one the pk dates (pk >> 23 is its publish time in ms).
+        """
+        published = instagram_pk_time(int(media_id))
+        seen = 0
+        async for post in self._media(handle, max_posts):
+            if post.media_id == media_id:
+                return post
+            if post.published_at and post.published_at < published - timedelta(minutes=1):
+                return None
+            seen += 1
+            if seen >= max_posts:
+                break
+        else:
+            return None  # the feed ended
+        raise UpstreamError(
+            IG,
+            f"post {media_id} is older than the newest {max_posts} of @{handle}",
+            transient=False,
+        )
+
+    async def _media(self, handle: str, wanted: int) -> AsyncIterator[Post]:
+        """The feed, newest first, a page of up to `wanted` posts at a time."""
         after: str | None = None
-        while len(posts) < limit:
-            page_size = min(self._page_size, limit - len(posts))
+        while True:
+            page_size = min(self._page_size, max(1, wanted))
             edge = f"media.after({after})" if after else "media"
             body = await self._discover(handle, f"{edge}.limit({page_size}){{{MEDIA_FIELDS}}}")
             media = body.get("media")
             media = media if isinstance(media, dict) else {}
             items = media.get("data") or []
             for item in items:
-                post = _post(item, handle)
-                if since is not None and post.published_at and post.published_at < since:
-                    return posts
-                posts.append(post)
-                if len(posts) >= limit:
-                    return posts
+                yield _post(item, handle)
             cursors = (media.get("paging") or {}).get("cursors") or {}
             after = cursors.get("after") if items else None
             if not after:
-                return posts
-        return posts
+                return
 
     async def media_insights(
         self, graph_media_id: str, owner_token: str
@@ -195,8 +231,11 @@ def _convert(
     return UpstreamError(IG, message, transient=transient)
 
 
-def _retry_after(usage: dict[str, Any] | None, buc: dict[str, Any] | None) -> float:
-    """Seconds to wait: BUC `estimated_time_to_regain_access` (minutes), else by app usage."""
+def _retry_after(usage: dict[str, Any] | None, buc: dict[str, Any] | None) -> float | None:
+    """Seconds to wait: BUC `estimated_time_to_regain_access` (minutes), else by app usage.
+
+    None when neither says: the worker then backs off progressively.
+    """
     minutes = [
         _int(entry.get("estimated_time_to_regain_access")) or 0
         for entries in (buc or {}).values()
@@ -207,7 +246,7 @@ def _retry_after(usage: dict[str, Any] | None, buc: dict[str, Any] | None) -> fl
     if minutes and max(minutes) > 0:
         return max(minutes) * 60.0
     call_count = _int((usage or {}).get("call_count")) or 0
-    return BACKOFF_EXHAUSTED_SECONDS if call_count >= 100 else BACKOFF_DEFAULT_SECONDS
+    return BACKOFF_EXHAUSTED_SECONDS if call_count >= 100 else None
 
 
 def _post(item: Any, handle: str) -> Post:

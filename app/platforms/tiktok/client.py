@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from app.identifiers import Platform
+from app.identifiers import Platform, tiktok_id_time
 from app.platforms.budget import Budget
 from app.platforms.errors import (
     AuthExpired,
@@ -146,8 +146,11 @@ class TikTokClient:
             return ProfilePrivate(P, text)
         if code == "invalid_params" and "search id" in message.lower() and "expired" in message:
             return _SearchExpired(P, text, transient=True)
-        if status == 429 or code in ("rate_limit_exceeded", "daily_quota_limit_exceeded"):
+        if code == "daily_quota_limit_exceeded" or (status == 429 and "quota" in text.lower()):
+            # The daily quota resets at 00:00 UTC; nothing helps before then.
             return RateLimited(P, text, retry_after=seconds_to_utc_midnight(self._clock()))
+        if status == 429 or code == "rate_limit_exceeded":
+            return RateLimited(P, text, retry_after=None)  # a short-term limit: back off
         return UpstreamError(P, text, transient=status >= 500 or status == 200)
 
     async def get_profile(self, handle: str) -> Profile:
@@ -218,6 +221,32 @@ class TikTokClient:
             if not data.get("has_more"):
                 return
             payload = {**payload, "cursor": data["cursor"], "search_id": data["search_id"]}
+
+    async def get_video(self, video_id: str) -> Post | None:
+        """One video by id, or None when the platform no longer has it.
+
+        The query needs a date range; the id carries its upload time (id >> 32), a little
+        before the publish time, so a few days around it always hold the video.
+        """
+        uploaded = tiktok_id_time(int(video_id))
+        today = self._clock().astimezone(UTC).date()
+        if not date(2016, 1, 1) <= uploaded.date() <= today:
+            raise UpstreamError(
+                P, f"video id {video_id} carries no plausible date", transient=False
+            )
+        payload: dict[str, Any] = {
+            "query": {
+                "and": [{"operation": "EQ", "field_name": "video_id", "field_values": [video_id]}]
+            },
+            "start_date": (uploaded.date() - timedelta(days=1)).strftime("%Y%m%d"),
+            "end_date": min(today, uploaded.date() + timedelta(days=2)).strftime("%Y%m%d"),
+            "max_count": 1,
+        }
+        data = await self._call("/v2/research/video/query/", VIDEO_FIELDS, payload)
+        for video in data.get("videos") or []:
+            if isinstance(video, dict) and str(video.get("id")) == video_id:
+                return self._post(str(video.get("username") or ""), video)
+        return None
 
     @staticmethod
     def _post(handle: str, video: dict[str, Any]) -> Post:

@@ -1,0 +1,125 @@
+"""Refreshing an individual post: fetch it once, record it for every organization that added it.
+
+Keyed by (platform, media id) like a profile refresh is keyed by handle, so a post several
+organizations added is fetched once. TikTok reads the post by id; Instagram has no single-post
+read for other people's posts, so the post is found in its author's feed, and the author comes
+from the URL it was added by, the `authorHandle` given with it, or any tracked account whose feed
+holds it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from app import models
+from app.identifiers import Platform
+from app.metrics import store
+from app.models import Availability
+from app.platforms.errors import (
+    PlatformError,
+    ProfileNotFound,
+    ProfilePrivate,
+    ProfileRestricted,
+    RateLimited,
+    UpstreamError,
+)
+from app.platforms.values import Post
+from app.services.refresh import PlatformClients, RefreshResult
+
+_STATES: list[tuple[type[PlatformError], Availability]] = [
+    (ProfileNotFound, Availability.NOT_FOUND),
+    (ProfilePrivate, Availability.PRIVATE),
+    (ProfileRestricted, Availability.RESTRICTED),
+]
+
+
+def _author(rows: list[models.Video]) -> str | None:
+    """The post's author as any organization's row knows it (individual rows first)."""
+    for row in sorted(rows, key=lambda r: not r.is_individual):
+        if row.author_handle:
+            return row.author_handle
+    return None
+
+
+async def refresh_video(
+    platform: Platform, media_id: str, clients: PlatformClients, *, now: datetime | None = None
+) -> RefreshResult:
+    """Refresh every individual video with this platform and post id, fetching upstream once.
+
+    Raises `RateLimited` and transient `UpstreamError` (for retry); records every other
+    outcome on the videos.
+    """
+    moment = now or datetime.now(UTC)
+    rows = await models.Video.filter(platform=platform, platform_video_id=media_id)
+    individual = [row for row in rows if row.is_individual]
+    if not individual:
+        return RefreshResult(0, Availability.PENDING)
+    try:
+        post = await clients.post(platform, media_id, _author(rows))
+    except RateLimited:
+        raise
+    except UpstreamError as exc:
+        if exc.transient:
+            raise
+        await _record_failure(individual, Availability.ERROR, exc.message, moment)
+        return RefreshResult(len(individual), Availability.ERROR)
+    except PlatformError as exc:  # the author's profile is gone or hidden, or auth refused
+        state = next((s for t, s in _STATES if isinstance(exc, t)), Availability.ERROR)
+        await _record_failure(individual, state, exc.message, moment)
+        return RefreshResult(len(individual), state)
+    if post is None:
+        await _record_failure(individual, Availability.NOT_FOUND, "", moment)
+        return RefreshResult(len(individual), Availability.NOT_FOUND)
+    for row in individual:
+        await _apply(row, post, moment)
+    return RefreshResult(len(individual), Availability.ACTIVE, 1)
+
+
+async def _apply(row: models.Video, post: Post, moment: datetime) -> None:
+    details = {
+        "shortcode": post.shortcode or row.shortcode,
+        "graph_media_id": post.graph_media_id or row.graph_media_id,
+        "caption": post.caption,
+        "media_type": post.media_type,
+        "thumbnail_url": post.thumbnail_url,
+        "published_at": post.published_at or row.published_at,
+        "author_handle": post.author_handle or row.author_handle,
+        "availability": Availability.ACTIVE,
+        "last_error": None,
+        "last_error_at": None,
+        "first_scrape_at": row.first_scrape_at or moment,
+        "last_scrape_at": moment,
+        "next_scrape_at": moment + timedelta(hours=row.scrape_interval_hours),
+    }
+    if row.platform is Platform.TIKTOK and post.author_handle:
+        details["url"] = post.url  # the canonical URL names the author: /@handle/video/id
+    await models.Video.filter(id=row.id).update(**details)
+    # record_video re-reads the row, so a publish date learned just now anchors its history.
+    await store.record_video(
+        row.id,
+        [
+            store.VideoCounters(
+                moment,
+                views=post.views,
+                plays=post.plays,
+                likes=post.likes,
+                comments=post.comments,
+                shares=post.shares,
+                saves=post.saves,
+            )
+        ],
+    )
+
+
+async def _record_failure(
+    rows: list[models.Video], state: Availability, message: str, moment: datetime
+) -> None:
+    for row in rows:
+        await models.Video.filter(id=row.id).update(
+            availability=state,
+            last_error=message if state is Availability.ERROR else None,
+            last_error_at=moment if state is Availability.ERROR else None,
+            last_scrape_at=moment,
+            first_scrape_at=row.first_scrape_at or moment,
+            next_scrape_at=moment + timedelta(hours=row.scrape_interval_hours),
+        )
