@@ -48,6 +48,9 @@ class WorkerSettings(BaseModel):
     max_backoff_seconds: float = Field(default=3600.0, gt=0)
     # Throttling the platform does not time (no Retry-After or usage figure): first wait.
     throttle_backoff_seconds: float = Field(default=60.0, ge=0)
+    # Longest single wait after throttling, even when the platform asks for more (TikTok's
+    # daily quota: until 00:00 UTC). Lower it only where upstream throttles at random (tests).
+    max_throttle_wait_seconds: float = Field(default=86400.0, ge=0)
 
 
 class LimitSettings(BaseModel):

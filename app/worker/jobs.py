@@ -69,9 +69,11 @@ def backoff(settings: WorkerSettings, failures: int) -> float:
 def throttle_wait(settings: WorkerSettings, exc: RateLimited, throttles: int) -> float:
     """How long to wait after being throttled: the platform's word, else growing waits."""
     if exc.retry_after is not None:
-        return exc.retry_after + random.uniform(0, min(5.0, exc.retry_after * 0.05))
-    base = settings.throttle_backoff_seconds * 2 ** (throttles - 1)
-    return _jittered(min(settings.max_backoff_seconds, base))
+        wait = exc.retry_after + random.uniform(0, min(5.0, exc.retry_after * 0.05))
+    else:
+        base = settings.throttle_backoff_seconds * 2 ** (throttles - 1)
+        wait = _jittered(min(settings.max_backoff_seconds, base))
+    return min(wait, settings.max_throttle_wait_seconds)
 
 
 def job_id(queue_name: str, kind: Kind | str, platform: str, key: str) -> str:

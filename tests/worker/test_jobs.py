@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -46,17 +47,14 @@ async def redis() -> AsyncIterator[ArqRedis]:
         await pool.aclose()
 
 
-async def run_workers(
-    settings: Settings,
-    simulator: TestServer,
-    redis: ArqRedis,
-    *,
-    workers: int = 1,
-    only: tuple[str, str] | None = None,
-) -> None:
-    """Enqueue the scheduler (or just `only`'s refresh) and run burst workers on a fresh queue."""
-    queue = f"test:{uuid.uuid4().hex}"
-    configured = settings.model_copy(
+def fast_retries(**changes: Any) -> WorkerSettings:
+    """Worker settings whose back-off waits are milliseconds, for tests."""
+    return WorkerSettings(backoff_base_seconds=0.01, throttle_backoff_seconds=0.01, **changes)
+
+
+def pointed_at(settings: Settings, simulator: TestServer, **changes: Any) -> Settings:
+    """The settings with both platforms at the simulator, under budgets no test exhausts."""
+    return settings.model_copy(
         update={
             "instagram": InstagramSettings(
                 base_url=str(simulator.make_url("/instagram")), budget_requests=10**6
@@ -64,9 +62,23 @@ async def run_workers(
             "tiktok": TikTokSettings(
                 base_url=str(simulator.make_url("/tiktok")), budget_requests=10**6
             ),
-            "worker": WorkerSettings(backoff_base_seconds=0.01, throttle_backoff_seconds=0.01),
+            **changes,
         }
     )
+
+
+async def run_workers(
+    settings: Settings,
+    simulator: TestServer,
+    redis: ArqRedis,
+    *,
+    workers: int = 1,
+    only: tuple[str, str] | None = None,
+    worker: WorkerSettings | None = None,
+) -> None:
+    """Enqueue the scheduler (or just `only`'s refresh) and run burst workers on a fresh queue."""
+    queue = f"test:{uuid.uuid4().hex}"
+    configured = pointed_at(settings, simulator, worker=worker or fast_retries())
     if only is None:
         await redis.enqueue_job("schedule_due", _queue_name=queue)
     else:
@@ -84,9 +96,9 @@ async def run_workers(
         )
         for _ in range(workers)
     ]
-    await asyncio.gather(*(worker.main() for worker in running))
-    for worker in running:
-        await worker.close()
+    await asyncio.gather(*(each.main() for each in running))
+    for each in running:
+        await each.close()
 
 
 async def _track(org: Org, platform: Platform, handle: str) -> models.Account:

@@ -14,12 +14,12 @@ from app.platforms.http import create_session
 from app.platforms.instagram.client import InstagramClient
 from app.platforms.tiktok.client import TikTokClient
 from app.services.refresh import PlatformClients
-from app.settings import InstagramSettings, Settings, TikTokSettings
+from app.settings import Settings
 from app.worker.jobs import WorkerDeps
 from app.worker.refreshers import ArqRefresher, EmbeddedRefresher, Refresher
 from app.worker.runner import build_worker
 from tests.conftest import Org
-from tests.worker.test_jobs import redis, simulator  # noqa: F401  (fixtures)
+from tests.worker.test_jobs import pointed_at, redis, simulator  # noqa: F401  (fixtures)
 
 TRACK = (
     "mutation($h: String!) { trackAccount(platform: TIKTOK, handle: $h) {"
@@ -31,20 +31,6 @@ STATE = (
 REFRESH = (
     "mutation($id: ID!) { requestRefresh(id: $id) { queued nextAllowedAt userErrors { code } } }"
 )
-
-
-def pointed_at(settings: Settings, server: TestServer, **changes: Any) -> Settings:
-    return settings.model_copy(
-        update={
-            "instagram": InstagramSettings(
-                base_url=str(server.make_url("/instagram")), budget_requests=10**6
-            ),
-            "tiktok": TikTokSettings(
-                base_url=str(server.make_url("/tiktok")), budget_requests=10**6
-            ),
-            **changes,
-        }
-    )
 
 
 @pytest.fixture
