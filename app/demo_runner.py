@@ -33,7 +33,8 @@ async def run_demo(settings: Settings, host: str, port: int, simulator_port: int
         await db.migrate(settings)
         await Tortoise.init(config=db.tortoise_config(settings))
         try:
-            organization_id, secret, fresh = await demo.seed_demo()
+            videos = demo.demo_videos(simulator[WORLD])
+            organization_id, secret, fresh = await demo.seed_demo(videos)
             if fresh:
                 posts = await backfill_organization(organization_id, simulator[WORLD])
                 print(f"Backfilled 90 days of simulated history ({posts} posts).")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from app import models
 from app.identifiers import Platform
 from app.models import Scope
@@ -9,6 +11,7 @@ from app.services import creators, videos
 from app.services.accounts import track_account
 from app.services.api_keys import create_api_key
 from app.services.tenancy import Tenant
+from app.simulator.world import World
 
 DEMO_ORGANIZATION = "Demo Agency"
 
@@ -18,10 +21,37 @@ DEMO_CREATORS: dict[str, list[tuple[Platform, str]]] = {
     "Trail Twins": [(Platform.INSTAGRAM, "trailtwins"), (Platform.TIKTOK, "trail.twins")],
     "Pixel Pete": [(Platform.TIKTOK, "pixelpete")],
 }
-DEMO_VIDEO_URLS = ["https://www.tiktok.com/@guest.chef/video/7320768187275005226"]
+# Authors of the demo's individual videos (not tracked as accounts).
+DEMO_VIDEO_AUTHORS = [(Platform.TIKTOK, "guest.chef"), (Platform.INSTAGRAM, "studio.lumen")]
 
 
-async def seed_demo() -> tuple[int, str, bool]:
+@dataclass(frozen=True, slots=True)
+class DemoVideo:
+    """A post the demo adds as an individual video, with its author."""
+
+    url: str
+    author: str
+
+
+def demo_videos(world: World) -> list[DemoVideo]:
+    """Recent simulated posts of the demo's video authors.
+
+    Generating the authors' profiles also lets the simulator find their posts by id (TikTok's
+    video_id query), so call it at every start, not only the first.
+    """
+    chosen = []
+    for platform, handle in DEMO_VIDEO_AUTHORS:
+        post = world.published_posts(world.profile(platform, handle))[1]
+        url = (
+            f"https://www.tiktok.com/@{handle}/video/{post.media_id}"
+            if platform is Platform.TIKTOK
+            else f"https://www.instagram.com/p/{post.shortcode}/"
+        )
+        chosen.append(DemoVideo(url, handle))
+    return chosen
+
+
+async def seed_demo(individual_videos: list[DemoVideo]) -> tuple[int, str, bool]:
     """Create the demo organization and its profiles once.
 
     Returns its id, a fresh ADMIN key, and whether it was just created.
@@ -38,7 +68,15 @@ async def seed_demo() -> tuple[int, str, bool]:
                 assert outcome.value is not None, outcome.problems
                 ids.append(outcome.value.id)
             await creators.create_creator(tenant, name=name, description=None, account_ids=ids)
-        for url in DEMO_VIDEO_URLS:
-            await videos.add_video(tenant, url=url, shortcode=None, video_id=None, platform=None)
+        for video in individual_videos:
+            added = await videos.add_video(
+                tenant,
+                url=video.url,
+                shortcode=None,
+                video_id=None,
+                platform=None,
+                author_handle=video.author,
+            )
+            assert added.value is not None, added.problems
     issued = await create_api_key(org.id, "demo", Scope.ADMIN)
     return org.id, issued.secret, fresh
