@@ -49,4 +49,8 @@ class Account(Model):
     class Meta:
         table = "account"
         unique_together = (("organization", "platform", "handle"),)
-        indexes = (("organization_id", "added_at"), ("organization_id", "followers"))
+        indexes = (
+            ("organization_id", "added_at"),
+            ("organization_id", "followers"),
+            ("next_scrape_at",),  # the scheduler's due scan
+        )

@@ -67,4 +67,5 @@ class Video(Model):
             ("account_id", "published_at"),
             ("organization_id", "is_individual", "added_at"),
             ("organization_id", "published_at"),
+            ("is_individual", "next_scrape_at"),  # the scheduler's due scan
         )
