@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
 
@@ -132,7 +132,9 @@ async def update_video(
         return Outcome(problems=interval.problems)
     if interval.value is not None:
         video.scrape_interval_hours = interval.value
-        await video.save(update_fields=["scrape_interval_hours"])
+        if video.last_scrape_at is not None:  # the new interval counts from the last refresh
+            video.next_scrape_at = video.last_scrape_at + timedelta(hours=interval.value)
+        await video.save(update_fields=["scrape_interval_hours", "next_scrape_at"])
     return Outcome(value=video)
 
 

@@ -345,6 +345,18 @@ async def test_update_video_accepts_intervals_from_1_to_168_hours_only(
     assert stored[HOURS] == (24 if code else hours)
 
 
+async def test_a_new_video_interval_counts_from_the_last_refresh(org: Org) -> None:
+    video = (await run(org, ADD_VIDEO, shortcode=IG_POST[0]))["video"]
+    refreshed = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    await models.Video.filter(organization_id=org.id).update(
+        last_scrape_at=refreshed, next_scrape_at=refreshed + timedelta(hours=24)
+    )
+    update = "mutation($id: ID!) { updateVideo(id: $id, scrapeIntervalHours: 2) {"
+    update += " video { nextScrapeTime } userErrors { code } } }"
+    payload = await run(org, update, id=video["id"])
+    assert payload["video"]["nextScrapeTime"] == "2026-11-30T14:00:00+00:00"
+
+
 async def test_remove_video_deletes_a_video_that_only_was_individual(org: Org) -> None:
     video = (await run(org, ADD_VIDEO, shortcode=IG_POST[0]))["video"]
     removed = await run(org, REMOVE, id=video["id"])
