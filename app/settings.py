@@ -20,6 +20,8 @@ class InstagramSettings(BaseModel):
     # Platform rate limits: 200 calls per user per rolling hour (PLATFORMS.md §1.7).
     budget_requests: int = Field(default=200, ge=1)
     budget_window_seconds: float = Field(default=3600, gt=0)
+    # Once X-App-Usage reaches 95 %, send nothing for this long (a rolling hour drains slowly).
+    usage_pause_seconds: float = Field(default=300, ge=0)
 
 
 class TikTokSettings(BaseModel):

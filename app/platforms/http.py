@@ -21,3 +21,12 @@ def create_session(timeout_seconds: float = 10.0) -> aiohttp.ClientSession:
         sock_read=timeout_seconds,
     )
     return aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": USER_AGENT})
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A `Retry-After` header in seconds (these APIs never send the HTTP-date form)."""
+    try:
+        seconds = float(value) if value else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and seconds >= 0 else None

@@ -167,6 +167,36 @@ async def test_rate_limit_backs_off_by_app_usage(rig: Rig) -> None:
     assert rig.client.last_usage["call_count"] == 100
 
 
+async def test_usage_near_the_limit_pauses_calls_before_the_platform_refuses_them() -> None:
+    faults = Faults()
+    app, simulated = web.Application(), instagram.create_app(WORLD, faults, hourly_budget=20)
+    app.add_subapp("/instagram", simulated)
+    async with make_rig(app, faults) as rig:
+        for _ in range(19):  # 19 of 20 calls: X-App-Usage says 95 %
+            await rig.client.get_profile(ACTIVE.handle)
+        assert rig.client.last_usage is not None
+        assert rig.client.last_usage["call_count"] == 95
+        sent = simulated[instagram.STATE].calls
+        before = sum(sent.values())
+        with pytest.raises(RateLimited) as caught:
+            await rig.client.get_profile(ACTIVE.handle)
+        assert 299 < (caught.value.retry_after or 0) <= 300
+        assert sum(sent.values()) == before  # refused here, not sent
+
+
+async def test_retry_after_header_wins() -> None:
+    async def throttled(request: web.Request) -> web.Response:
+        body = {"error": {"message": "(#17) User request limit reached", "code": 17}}
+        return web.json_response(body, status=400, headers={"Retry-After": "42"})
+
+    app = web.Application()
+    app.router.add_get("/instagram/{version}/{node}", throttled)
+    async with make_rig(app, Faults()) as rig:
+        with pytest.raises(RateLimited) as caught:
+            await rig.client.get_profile(ACTIVE.handle)
+        assert caught.value.retry_after == 42
+
+
 async def test_rate_limit_honours_business_use_case_header() -> None:
     faults = Faults(rate_limit=1.0)
     app = web.Application()

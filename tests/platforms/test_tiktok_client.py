@@ -221,3 +221,33 @@ async def test_transport_error_is_transient() -> None:
         with pytest.raises(UpstreamError) as caught:
             await TikTokClient(session, settings).get_profile("ana")
     assert caught.value.transient is True
+
+
+async def test_one_video_by_id_with_its_author() -> None:
+    async with running() as s:
+        sim = s.world.published_posts(s.world.profile(Platform.TIKTOK, "ana"))[4]
+        post = await s.client.get_video(str(sim.media_id))
+        assert post is not None
+        assert post.author_handle == "ana"
+        assert post.url == f"https://www.tiktok.com/@ana/video/{sim.media_id}"
+        assert post.published_at == sim.published_at
+        assert post.views == s.world.counters(sim).views
+        unknown = (int(NOW.timestamp()) - 3600) << 32 | 99
+        assert await s.client.get_video(str(unknown)) is None
+        with pytest.raises(UpstreamError) as caught:  # an id that dates from 1970
+            await s.client.get_video("12345")
+        assert caught.value.transient is False
+
+
+async def test_a_retry_after_header_is_honoured() -> None:
+    async def throttled(request: web.Request) -> web.Response:
+        body = {"data": {}, "error": {"code": "rate_limit_exceeded", "message": "slow down"}}
+        return web.json_response(body, status=429, headers={"Retry-After": "7"})
+
+    app = web.Application()
+    app.router.add_post("/tiktok/v2/oauth/token/", throttled)
+    async with TestServer(app) as server, create_session(5) as session:
+        client = TikTokClient(session, TikTokSettings(base_url=str(server.make_url("/tiktok"))))
+        with pytest.raises(RateLimited) as caught:
+            await client.get_profile("ana")
+        assert caught.value.retry_after == 7

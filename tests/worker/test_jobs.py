@@ -57,7 +57,9 @@ def pointed_at(settings: Settings, simulator: TestServer, **changes: Any) -> Set
     return settings.model_copy(
         update={
             "instagram": InstagramSettings(
-                base_url=str(simulator.make_url("/instagram")), budget_requests=10**6
+                base_url=str(simulator.make_url("/instagram")),
+                budget_requests=10**6,
+                usage_pause_seconds=0.05,  # injected throttling reports 100 % usage
             ),
             "tiktok": TikTokSettings(
                 base_url=str(simulator.make_url("/tiktok")), budget_requests=10**6

@@ -8,6 +8,7 @@ The token travels in the `Authorization` header, never in the URL.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -31,6 +32,7 @@ from app.platforms.errors import (
     RateLimited,
     UpstreamError,
 )
+from app.platforms.http import retry_after_seconds
 from app.platforms.values import Post, Profile
 from app.settings import InstagramSettings
 
@@ -48,6 +50,8 @@ RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, 80001, 80002})
 TRANSIENT_CODES = frozenset({1, 2})
 # X-App-Usage at 100 % of a rolling hour: the oldest calls take minutes to age out.
 BACKOFF_EXHAUSTED_SECONDS = 300.0
+# From this usage (%) on, pause before the platform starts refusing (code 4 comes at 100).
+USAGE_CEILING = 95
 _Context = Literal["discovery", "insights"]
 
 
@@ -55,7 +59,9 @@ class InstagramClient:
     """Reads other accounts through Business Discovery on our own IG user (`settings`).
 
     `page_size` (1–100) is the `media.limit(N)` asked per page. `last_usage` holds the last
-    `X-App-Usage` seen (percentages of the app's hourly budget), for a future call budget.
+    `X-App-Usage` seen (percentages of the app's hourly budget); once it reaches
+    `USAGE_CEILING`, calls are refused locally with `RateLimited` for a while instead of
+    being sent, so the platform is not pushed into refusing them itself.
     """
 
     def __init__(
@@ -71,6 +77,7 @@ class InstagramClient:
         self._settings = settings
         self._page_size = max(1, min(page_size, MAX_PAGE))
         self.last_usage: dict[str, Any] | None = None
+        self._paused_until = 0.0  # time.monotonic() before which no call is sent
 
     async def get_profile(self, handle: str) -> Profile:
         """The profile of a business or creator account (`is_verified` is unknowable: None)."""
@@ -182,6 +189,9 @@ class InstagramClient:
     ) -> dict[str, Any]:
         """The one choke point: GET, then every failure becomes a `PlatformError`."""
         headers = {"Authorization": f"Bearer {token}"}
+        paused = self._paused_until - time.monotonic()
+        if paused > 0:
+            raise RateLimited(IG, "app usage near its limit: pausing", retry_after=paused)
         if self._budget is not None:
             await self._budget.acquire()
         try:
@@ -189,12 +199,15 @@ class InstagramClient:
                 status, text = response.status, await response.text()
                 usage = _json_header(response.headers.get("X-App-Usage"))
                 buc = _json_header(response.headers.get("X-Business-Use-Case-Usage"))
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         except TimeoutError as error:  # asyncio.TimeoutError is TimeoutError on 3.11
             raise UpstreamError(IG, "request timed out", transient=True) from error
         except aiohttp.ClientError as error:
             raise UpstreamError(IG, f"HTTP failure: {error!r}", transient=True) from error
         if usage is not None:
             self.last_usage = usage
+            if _percent(usage) >= USAGE_CEILING:
+                self._paused_until = time.monotonic() + self._settings.usage_pause_seconds
         try:
             body = json.loads(text)
         except ValueError:
@@ -203,7 +216,7 @@ class InstagramClient:
             raise UpstreamError(IG, f"HTTP {status} with a non-JSON body", transient=True)
         envelope = body.get("error")
         if isinstance(envelope, dict):
-            raise _convert(envelope, status, context, usage, buc)
+            raise _convert(envelope, status, context, usage, buc, retry_after)
         if status >= 400:
             raise UpstreamError(IG, f"HTTP {status} without an error", transient=status >= 500)
         return body
@@ -215,12 +228,14 @@ def _convert(
     context: _Context,
     usage: dict[str, Any] | None,
     buc: dict[str, Any] | None,
+    retry_after: float | None = None,
 ) -> PlatformError:
     """A Graph error envelope as the matching `PlatformError` (PLATFORMS.md §1.6 table)."""
     code, subcode = _int(error.get("code")), _int(error.get("error_subcode"))
     message = f"({code}/{subcode}) {error.get('message', '')}"
     if code in RATE_LIMIT_CODES:
-        return RateLimited(IG, message, retry_after=_retry_after(usage, buc))
+        wait = retry_after if retry_after is not None else _retry_after(usage, buc)
+        return RateLimited(IG, message, retry_after=wait)
     if code == 190:
         return AuthExpired(IG, message)
     if code == 110 and context == "discovery":
@@ -281,6 +296,12 @@ def _post(item: Any, handle: str) -> Post:
         likes=_int(item.get("like_count")),
         comments=_int(item.get("comments_count")),
     )
+
+
+def _percent(usage: dict[str, Any]) -> int:
+    """The highest of X-App-Usage's percentages (calls, time, CPU time)."""
+    keys = ("call_count", "total_time", "total_cputime")
+    return max((_int(usage.get(key)) or 0 for key in keys), default=0)
 
 
 def _json_header(value: str | None) -> dict[str, Any] | None:

@@ -25,6 +25,7 @@ from app.platforms.errors import (
     RateLimited,
     UpstreamError,
 )
+from app.platforms.http import retry_after_seconds
 from app.platforms.values import Post, Profile
 from app.settings import TikTokSettings
 
@@ -101,8 +102,11 @@ class TikTokClient:
             async with self._session.post(url, **kwargs) as response:
                 raw = await response.read()
                 status = response.status
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         except (aiohttp.ClientError, TimeoutError) as error:
             raise UpstreamError(P, f"transport: {error!r}", transient=True) from error
+        if status == 429 and retry_after is not None:  # undocumented, but honoured if sent
+            raise RateLimited(P, f"HTTP 429, Retry-After {retry_after:g}", retry_after=retry_after)
         try:
             body = json.loads(raw)
         except ValueError:
