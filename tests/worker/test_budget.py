@@ -9,7 +9,7 @@ from collections import Counter
 
 from arq.connections import ArqRedis
 
-from app.platforms.budget import RedisBudget
+from app.platforms.budget import LocalBudget, RedisBudget
 from tests.worker.test_jobs import redis  # noqa: F401  (fixture)
 
 
@@ -35,3 +35,19 @@ async def test_two_workers_share_one_budget_and_never_exceed_it(
     # 9 requests at 3 per window: the last ones had to wait for later windows.
     assert time.time() - started >= window
     assert await budgets[0].used() <= 3
+
+
+async def test_the_in_process_budget_of_embedded_mode_holds_the_same_limit() -> None:
+    window = 0.5
+    budget = LocalBudget(limit=3, window_seconds=window)
+    granted: list[int] = []
+
+    async def one() -> None:
+        await budget.acquire()
+        granted.append(int(time.time() // window))
+
+    started = time.time()
+    await asyncio.gather(*(one() for _ in range(7)))
+    assert len(granted) == 7
+    assert max(Counter(granted).values()) <= 3
+    assert time.time() - started >= window  # 7 at 3 per window: later windows were waited for
