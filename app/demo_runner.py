@@ -8,6 +8,7 @@ from tortoise import Tortoise
 
 from app import db
 from app.main import create_app
+from app.security.crypto import SecretBox
 from app.services import demo
 from app.services.backfill import backfill_organization
 from app.settings import InstagramSettings, Settings, TikTokSettings
@@ -34,7 +35,8 @@ async def run_demo(settings: Settings, host: str, port: int, simulator_port: int
         await Tortoise.init(config=db.tortoise_config(settings))
         try:
             videos = demo.demo_videos(simulator[WORLD])
-            organization_id, secret, fresh = await demo.seed_demo(videos)
+            box = SecretBox(settings.secret_key.get_secret_value())
+            organization_id, secret, fresh = await demo.seed_demo(simulator[WORLD], box, videos)
             if fresh:
                 posts = await backfill_organization(organization_id, simulator[WORLD])
                 print(f"Backfilled 90 days of simulated history ({posts} posts).")

@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 
 QUERY = """{
-  accounts(first: 10) { nodes { handle availability lastScrapeTime
-    series(window: {preset: D30}) { observed } } }
+  accounts(first: 10) { nodes { handle platform availability lastScrapeTime isConnected
+    series(window: {preset: D30}) { observed } videos(first: 3) { nodes { savedCount } } } }
   individualVideos(first: 10) { nodes { url availability views lastError } }
 }"""
 
@@ -70,6 +70,14 @@ async def test_demo_serves_history_and_refreshes_its_videos(tmp_path: Path) -> N
         for account in accounts:
             assert account["availability"] == "ACTIVE", account
             assert all(account["series"]["observed"])  # 30 days of backfilled history
+            saves = [v["savedCount"] for v in account["videos"]["nodes"]]
+            assert saves
+            if account["isConnected"]:  # the owner's insights: saves, as history and fresh
+                assert None not in saves
+            else:
+                assert set(saves) == {None}
+        connected = {a["handle"] for a in accounts if a["isConnected"]}
+        assert connected == {"trailtwins"}  # the simulated owner of trailtwins connected it
         videos = data["individualVideos"]["nodes"]
         assert len(videos) == 2
         for video in videos:  # both platforms' individual videos were refreshed upstream

@@ -10,11 +10,13 @@ from tortoise.transactions import in_transaction
 from app import models
 from app.identifiers import IdentifierError, Platform, parse_profile_ref
 from app.metrics import store
+from app.security.crypto import SecretBox
 from app.services.outcomes import Outcome
 from app.services.tenancy import Tenant, pluck_ids
 
 MIN_INTERVAL_HOURS = 1
 MAX_INTERVAL_HOURS = 168
+MAX_TOKEN_LENGTH = 4096
 
 
 def check_interval(hours: int | None, field: str = "scrapeIntervalHours") -> Outcome[int]:
@@ -122,3 +124,43 @@ async def untrack_account(tenant: Tenant, account_id: int) -> Outcome[int]:
         )
         await account.delete()
     return Outcome(value=account_id)
+
+
+async def connect_account(
+    tenant: Tenant, account_id: int, access_token: str, box: SecretBox
+) -> Outcome[models.Account]:
+    """Store the owner's Instagram token, sealed by `box`, and make the account due at once.
+
+    The next refresh reads saves and shares from the owner's media insights. The token is never
+    returned, and problems never quote it.
+    """
+    account = await tenant.accounts().filter(id=account_id).first()
+    if account is None:
+        return Outcome.fail("NOT_FOUND", "No such account", "id")
+    if account.platform is not Platform.INSTAGRAM:
+        return Outcome.fail(
+            "UNSUPPORTED", "Only Instagram accounts can be connected for owner insights", "id"
+        )
+    token = access_token.strip()
+    # Printable ASCII without spaces: it travels in an HTTP header.
+    if not 1 <= len(token) <= MAX_TOKEN_LENGTH or not all(33 <= ord(c) <= 126 for c in token):
+        return Outcome.fail(
+            "INVALID_TOKEN",
+            f"accessToken must hold 1 to {MAX_TOKEN_LENGTH} printable characters without spaces",
+            "accessToken",
+        )
+    account.insights_token = box.seal(token)
+    account.next_scrape_at = datetime.now(UTC)
+    await account.save(update_fields=["insights_token", "next_scrape_at"])
+    return Outcome(value=account)
+
+
+async def disconnect_account(tenant: Tenant, account_id: int) -> Outcome[models.Account]:
+    """Forget the owner's token: refreshes stop reading insights (saves stay null from then on)."""
+    account = await tenant.accounts().filter(id=account_id).first()
+    if account is None:
+        return Outcome.fail("NOT_FOUND", "No such account", "id")
+    if account.insights_token is not None:
+        await tenant.accounts().filter(id=account.id).update(insights_token=None)
+        await account.refresh_from_db(fields=["insights_token"])
+    return Outcome(value=account)

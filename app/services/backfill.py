@@ -35,6 +35,8 @@ async def backfill_organization(organization_id: int, world: World, days: int = 
         simulated = world.profile(account.platform, account.handle)
         if simulated.state is not ProfileState.ACTIVE:
             continue
+        # Saves and shares of Instagram posts come only from a connected owner's insights.
+        insights = account.insights_token is not None and simulated.connected
         await store.record_profile(
             account.id,
             [
@@ -74,8 +76,8 @@ async def backfill_organization(organization_id: int, world: World, days: int = 
                         views=counters.views,
                         likes=counters.likes,
                         comments=counters.comments,
-                        shares=None if not tiktok and not simulated.connected else counters.shares,
-                        saves=counters.saves if not tiktok and simulated.connected else None,
+                        shares=counters.shares if tiktok or insights else None,
+                        saves=counters.saves if not tiktok and insights else None,
                     )
                 )
             await store.record_video(video.id, observations)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from app import models
 from app.identifiers import Platform
 from app.models import Scope
+from app.security.crypto import SecretBox
 from app.services import creators, videos
-from app.services.accounts import track_account
+from app.services.accounts import connect_account, track_account
 from app.services.api_keys import create_api_key
 from app.services.tenancy import Tenant
 from app.simulator.world import World
@@ -51,10 +52,14 @@ def demo_videos(world: World) -> list[DemoVideo]:
     return chosen
 
 
-async def seed_demo(individual_videos: list[DemoVideo]) -> tuple[int, str, bool]:
+async def seed_demo(
+    world: World, box: SecretBox, individual_videos: list[DemoVideo]
+) -> tuple[int, str, bool]:
     """Create the demo organization and its profiles once.
 
-    Returns its id, a fresh ADMIN key, and whether it was just created.
+    Instagram profiles whose simulated owner connected them are connected with the simulator's
+    owner token (`owner-<handle>`), so the demo shows saves. Returns the organization's id, a
+    fresh ADMIN key, and whether it was just created.
     """
     org = await models.Organization.filter(name=DEMO_ORGANIZATION).first()
     fresh = org is None
@@ -67,6 +72,8 @@ async def seed_demo(individual_videos: list[DemoVideo]) -> tuple[int, str, bool]
                 outcome = await track_account(tenant, platform=platform, handle=handle, url=None)
                 assert outcome.value is not None, outcome.problems
                 ids.append(outcome.value.id)
+                if world.profile(platform, handle).connected:
+                    await connect_account(tenant, outcome.value.id, f"owner-{handle}", box)
             await creators.create_creator(tenant, name=name, description=None, account_ids=ids)
         for video in individual_videos:
             added = await videos.add_video(

@@ -31,6 +31,8 @@ from app.platforms.errors import (
 from app.platforms.instagram.client import InstagramClient
 from app.platforms.tiktok.client import TikTokClient
 from app.platforms.values import Post, Profile
+from app.security.crypto import SecretBox
+from app.services.insights import OwnerInsights, owner_insights
 from app.settings import Settings
 
 
@@ -47,10 +49,14 @@ _STATES: list[tuple[type[PlatformError], Availability]] = [
 
 @dataclass(frozen=True, slots=True)
 class PlatformClients:
-    """One client per platform, sharing the process's aiohttp session."""
+    """One client per platform, sharing the process's aiohttp session.
+
+    `secret_box` opens the owners' Instagram tokens; without it no account counts as connected.
+    """
 
     instagram: InstagramClient
     tiktok: TikTokClient
+    secret_box: SecretBox | None = None
 
     async def profile(self, platform: Platform, handle: str) -> Profile:
         """The profile, from the right platform."""
@@ -94,6 +100,7 @@ def build_platform_clients(
         tiktok=TikTokClient(
             session, tt, budget=budget("TIKTOK", tt.budget_requests, tt.budget_window_seconds)
         ),
+        secret_box=SecretBox(settings.secret_key.get_secret_value()),
     )
 
 
@@ -112,7 +119,8 @@ async def refresh_profile(
     """Refresh every tracked account with this platform and handle, fetching upstream once.
 
     Raises `RateLimited` and transient `UpstreamError` (for retry); records every other
-    outcome on the accounts.
+    outcome on the accounts. Instagram saves and shares come from owner insights, and only
+    for the accounts whose owner connected them (`app.services.insights`).
     """
     moment = now or datetime.now(UTC)
     accounts = await models.Account.filter(platform=platform, handle=handle).select_related(
@@ -138,18 +146,39 @@ async def refresh_profile(
                 await _record_failure(accounts, state, exc.message, moment)
                 return RefreshResult(len(accounts), state)
         raise
+    insights = OwnerInsights()
+    connected = [a for a in accounts if a.insights_token is not None]
+    if platform is Platform.INSTAGRAM and connected:
+        wanted = {p.media_id for a in connected for p in _recent(a, posts, moment)}
+        insights = await owner_insights(
+            clients.instagram,
+            clients.secret_box,
+            connected,
+            [p for p in posts if p.media_id in wanted],
+        )
     for account in accounts:
-        await _apply(account, profile, posts, moment)
+        await _apply(account, profile, posts, moment, insights)
     return RefreshResult(len(accounts), Availability.ACTIVE, len(posts))
 
 
-async def _apply(
-    account: models.Account, profile: Profile, posts: list[Post], moment: datetime
-) -> None:
+def _recent(account: models.Account, posts: list[Post], moment: datetime) -> list[Post]:
+    """The posts the account's organization keeps: its look-back days and recent-post maximum."""
     organization = account.organization
     cutoff = moment - timedelta(days=organization.lookback_days)
     recent = [p for p in posts if p.published_at is None or p.published_at >= cutoff]
-    recent = recent[: organization.max_recent_posts]
+    return recent[: organization.max_recent_posts]
+
+
+async def _apply(
+    account: models.Account,
+    profile: Profile,
+    posts: list[Post],
+    moment: datetime,
+    insights: OwnerInsights,
+) -> None:
+    recent = _recent(account, posts, moment)
+    owned = insights.for_account(account.id)  # None: not connected, public counters only
+    problem = insights.refused.get(account.id)
     await store.record_profile(
         account.id,
         [
@@ -172,6 +201,9 @@ async def _apply(
     }
     for post in recent:
         video_id = await _discovered_video(account, post, known.get(post.media_id), moment)
+        saves, shares = post.saves, post.shares
+        if owned is not None:
+            saves, shares = owned.get(post.media_id, (None, None))
         await store.record_video(
             video_id,
             [
@@ -181,8 +213,8 @@ async def _apply(
                     plays=post.plays,
                     likes=post.likes,
                     comments=post.comments,
-                    shares=post.shares,
-                    saves=post.saves,
+                    shares=shares,
+                    saves=saves,
                 )
             ],
         )
@@ -194,8 +226,8 @@ async def _apply(
         website=profile.website,
         is_verified=profile.is_verified,
         availability=Availability.ACTIVE,
-        last_error=None,
-        last_error_at=None,
+        last_error=problem,  # the owner's token was refused; the public data is recorded
+        last_error_at=moment if problem else None,
         first_scrape_at=account.first_scrape_at or moment,
         last_scrape_at=moment,
         next_scrape_at=moment + timedelta(hours=account.scrape_interval_hours),

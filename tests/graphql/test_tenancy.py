@@ -313,6 +313,16 @@ MUTATIONS: dict[str, tuple[Scope, str, Vars]] = {
         mutation("updateAccount(id: $id, scrapeIntervalHours: 5)", ID, "account { id }"),
         lambda o, t: {"id": t.account},
     ),
+    "connectAccount": (
+        W,
+        mutation('connectAccount(id: $id, accessToken: "owner-x")', ID, "account { id }"),
+        lambda o, t: {"id": t.account},
+    ),
+    "disconnectAccount": (
+        W,
+        mutation("disconnectAccount(id: $id)", ID, "account { id }"),
+        lambda o, t: {"id": t.account},
+    ),
     "updateVideo": (
         W,
         mutation("updateVideo(id: $id, scrapeIntervalHours: 5)", ID, "video { id }"),
@@ -445,4 +455,5 @@ async def test_mutation_below_its_scope_is_insufficient_scope_and_changes_nothin
         assert await orm_state(world.a.id) == before
     done = await world.a.gql(document, variables(world.a_ids, world.a_ids), scope=required)
     assert done.data["r"]["userErrors"] == []
-    assert await orm_state(world.a.id) != before
+    if name != "disconnectAccount":  # disconnecting an unconnected account is a no-op
+        assert await orm_state(world.a.id) != before

@@ -18,6 +18,7 @@ from app.graphql.mutations.support import (
 from app.graphql.types.account import Account
 from app.graphql.types.common import Platform
 from app.models import Scope
+from app.security.crypto import SecretBox
 from app.services import accounts as service
 from app.services.outcomes import Outcome
 from app.worker.jobs import Kind
@@ -50,6 +51,26 @@ class UntrackAccountPayload:
         description="Global id of the removed account."
     )
     user_errors: list[UserError] = strawberry.field(description="Expected problems.")
+
+
+@strawberry.type(description="Result of connectAccount.")
+class ConnectAccountPayload:
+    """The connected account; the token itself is never returned."""
+
+    account: Account | None = strawberry.field(
+        description="The account, with isConnected true, or null when it could not be connected."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="NOT_FOUND, UNSUPPORTED (not an Instagram account) or INVALID_TOKEN."
+    )
+
+
+@strawberry.type(description="Result of disconnectAccount.")
+class DisconnectAccountPayload:
+    """The account, no longer connected."""
+
+    account: Account | None = strawberry.field(description="The account, with isConnected false.")
+    user_errors: list[UserError] = strawberry.field(description="NOT_FOUND.")
 
 
 def _not_found(field: str) -> list[UserError]:
@@ -153,5 +174,58 @@ class AccountMutations:
         outcome = await service.untrack_account(ctx.tenant, pk)
         return UntrackAccountPayload(
             untracked_account_id=id if outcome.value else None,
+            user_errors=user_errors(outcome.problems),
+        )
+
+    @strawberry.mutation(
+        description="Connect an Instagram account with its owner's access token, so that every "
+        "refresh reads saves and shares from the owner's media insights (other organizations "
+        "tracking the same profile do not get them). The token is stored encrypted and never "
+        "returned. A refresh is due at once."
+    )
+    async def connect_account(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Instagram account id.")],
+        access_token: Annotated[
+            str,
+            strawberry.argument(
+                description="The account owner's Instagram access token (at most 4096 "
+                "characters), with permission to read its media insights."
+            ),
+        ],
+    ) -> ConnectAccountPayload:
+        ctx = info.context
+        ctx.require_scope(Scope.WRITE)
+        pk = decode_id_of(id, "Account")
+        if pk is None:
+            return ConnectAccountPayload(account=None, user_errors=_not_found("id"))
+        box = SecretBox(ctx.settings.secret_key.get_secret_value())
+        outcome = await service.connect_account(ctx.tenant, pk, access_token, box)
+        row = outcome.value
+        if row is not None and ctx.refresher is not None:
+            await ctx.refresher.enqueue(Kind.PROFILE, row.platform.value, row.handle)
+        return ConnectAccountPayload(
+            account=Account.from_row(row) if row else None,
+            user_errors=user_errors(outcome.problems),
+        )
+
+    @strawberry.mutation(
+        description="Forget an account's owner token: from the next refresh on, its saves (and "
+        "Instagram shares) are no longer recorded. Earlier snapshots stay."
+    )
+    async def disconnect_account(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Account id.")],
+    ) -> DisconnectAccountPayload:
+        ctx = info.context
+        ctx.require_scope(Scope.WRITE)
+        pk = decode_id_of(id, "Account")
+        if pk is None:
+            return DisconnectAccountPayload(account=None, user_errors=_not_found("id"))
+        outcome = await service.disconnect_account(ctx.tenant, pk)
+        return DisconnectAccountPayload(
+            account=Account.from_row(outcome.value) if outcome.value else None,
             user_errors=user_errors(outcome.problems),
         )

@@ -147,7 +147,10 @@ class Account(Node):
     def availability(self) -> Availability:
         return self.row.availability
 
-    @strawberry.field(description="Message of the last refresh error, when availability is ERROR.")
+    @strawberry.field(
+        description="Message of the last refresh error: why availability is ERROR, or, on an "
+        "ACTIVE account, why the owner's insights token was refused (reconnect it)."
+    )
     def last_error(self) -> str | None:
         return self.row.last_error
 
