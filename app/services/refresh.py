@@ -8,7 +8,7 @@ throttling and transient failures are raised for the job layer to retry with bac
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,7 +40,7 @@ class AuthorUnknown(PlatformError):
     """An Instagram post cannot be fetched without its author's handle."""
 
 
-_STATES: list[tuple[type[PlatformError], Availability]] = [
+STATES: list[tuple[type[PlatformError], Availability]] = [
     (ProfileNotFound, Availability.NOT_FOUND),
     (ProfilePrivate, Availability.PRIVATE),
     (ProfileRestricted, Availability.RESTRICTED),
@@ -138,12 +138,12 @@ async def refresh_profile(
     except (AuthExpired, UpstreamError) as exc:
         if isinstance(exc, UpstreamError) and exc.transient:
             raise
-        await _record_failure(accounts, Availability.ERROR, exc.message, moment)
+        await record_unavailable(accounts, Availability.ERROR, exc.message, moment)
         return RefreshResult(len(accounts), Availability.ERROR)
     except PlatformError as exc:
-        for error_type, state in _STATES:
+        for error_type, state in STATES:
             if isinstance(exc, error_type):
-                await _record_failure(accounts, state, exc.message, moment)
+                await record_unavailable(accounts, state, exc.message, moment)
                 return RefreshResult(len(accounts), state)
         raise
     insights = OwnerInsights()
@@ -269,15 +269,26 @@ async def _discovered_video(
     return existing.id
 
 
-async def _record_failure(
-    accounts: list[models.Account], state: Availability, message: str, moment: datetime
+async def record_unavailable(
+    rows: Sequence[models.Account] | Sequence[models.Video],
+    state: Availability,
+    message: str,
+    moment: datetime,
 ) -> None:
-    for account in accounts:
-        await models.Account.filter(id=account.id).update(
-            availability=state,
-            last_error=message if state is Availability.ERROR else None,
-            last_error_at=moment if state is Availability.ERROR else None,
-            last_scrape_at=moment,
-            first_scrape_at=account.first_scrape_at or moment,
-            next_scrape_at=moment + timedelta(hours=account.scrape_interval_hours),
+    """Record a refresh that ended without data; the next one comes an interval later.
+
+    The message is kept only with ERROR: the other states say everything themselves.
+    """
+    for row in rows:
+        await (
+            type(row)
+            .filter(id=row.id)
+            .update(
+                availability=state,
+                last_error=message if state is Availability.ERROR else None,
+                last_error_at=moment if state is Availability.ERROR else None,
+                last_scrape_at=moment,
+                first_scrape_at=row.first_scrape_at or moment,
+                next_scrape_at=moment + timedelta(hours=row.scrape_interval_hours),
+            )
         )

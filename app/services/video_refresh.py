@@ -17,20 +17,11 @@ from app.metrics import store
 from app.models import Availability
 from app.platforms.errors import (
     PlatformError,
-    ProfileNotFound,
-    ProfilePrivate,
-    ProfileRestricted,
     RateLimited,
     UpstreamError,
 )
 from app.platforms.values import Post
-from app.services.refresh import PlatformClients, RefreshResult
-
-_STATES: list[tuple[type[PlatformError], Availability]] = [
-    (ProfileNotFound, Availability.NOT_FOUND),
-    (ProfilePrivate, Availability.PRIVATE),
-    (ProfileRestricted, Availability.RESTRICTED),
-]
+from app.services.refresh import STATES, PlatformClients, RefreshResult, record_unavailable
 
 
 def _author(rows: list[models.Video]) -> str | None:
@@ -61,14 +52,14 @@ async def refresh_video(
     except UpstreamError as exc:
         if exc.transient:
             raise
-        await _record_failure(individual, Availability.ERROR, exc.message, moment)
+        await record_unavailable(individual, Availability.ERROR, exc.message, moment)
         return RefreshResult(len(individual), Availability.ERROR)
     except PlatformError as exc:  # the author's profile is gone or hidden, or auth refused
-        state = next((s for t, s in _STATES if isinstance(exc, t)), Availability.ERROR)
-        await _record_failure(individual, state, exc.message, moment)
+        state = next((s for t, s in STATES if isinstance(exc, t)), Availability.ERROR)
+        await record_unavailable(individual, state, exc.message, moment)
         return RefreshResult(len(individual), state)
     if post is None:
-        await _record_failure(individual, Availability.NOT_FOUND, "", moment)
+        await record_unavailable(individual, Availability.NOT_FOUND, "", moment)
         return RefreshResult(len(individual), Availability.NOT_FOUND)
     for row in individual:
         await _apply(row, post, moment)
@@ -109,17 +100,3 @@ async def _apply(row: models.Video, post: Post, moment: datetime) -> None:
             )
         ],
     )
-
-
-async def _record_failure(
-    rows: list[models.Video], state: Availability, message: str, moment: datetime
-) -> None:
-    for row in rows:
-        await models.Video.filter(id=row.id).update(
-            availability=state,
-            last_error=message if state is Availability.ERROR else None,
-            last_error_at=moment if state is Availability.ERROR else None,
-            last_scrape_at=moment,
-            first_scrape_at=row.first_scrape_at or moment,
-            next_scrape_at=moment + timedelta(hours=row.scrape_interval_hours),
-        )
