@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from aiohttp import web
@@ -14,6 +17,22 @@ from app.simulator.world import World
 WORLD = web.AppKey("world", World)
 FAULTS = web.AppKey("faults", Faults)
 CLOCK = web.AppKey("clock", SimClock)
+
+
+@dataclass
+class RequestLog:
+    """Arrival times of platform requests, kept only while `recording` (benchmarks set it).
+
+    `entries` holds (`instagram` or `tiktok`, `time.time()`) in arrival order, noted before the
+    platform's own latency and faults, so it is what the platform would count.
+    """
+
+    recording: bool = False
+    entries: list[tuple[str, float]] = field(default_factory=list)
+
+
+REQUEST_LOG = web.AppKey("request_log", RequestLog)
+_PLATFORM_PREFIXES = ("instagram", "tiktok")
 
 
 async def set_faults(request: web.Request) -> web.Response:
@@ -51,10 +70,23 @@ def create_simulator(seed: int = 7, clock: SimClock | None = None) -> web.Applic
     clock = clock or SimClock()
     world = World(seed=seed, clock=clock)
     faults = Faults()
-    app = web.Application()
+    log = RequestLog()
+
+    @web.middleware
+    async def note_request(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if log.recording:
+            prefix = request.path.split("/", 2)[1]
+            if prefix in _PLATFORM_PREFIXES:
+                log.entries.append((prefix, time.time()))
+        return await handler(request)
+
+    app = web.Application(middlewares=[note_request])
     app[WORLD] = world
     app[FAULTS] = faults
     app[CLOCK] = clock
+    app[REQUEST_LOG] = log
     app.router.add_post("/_sim/faults", set_faults)
     app.router.add_post("/_sim/clock", set_clock)
     app.add_subapp("/instagram", instagram.create_app(world, faults))

@@ -1,0 +1,689 @@
+"""`creatoraudit benchmark-worker`: one real worker against the simulator, under a budget."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.jobs import deserialize_result
+from tortoise import Tortoise
+from tortoise.context import TortoiseContext
+
+import app as app_package
+from app import db, models
+from app.identifiers import Platform
+from app.models import Availability
+from app.services.accounts import track_account
+from app.services.tenancy import Tenant
+from app.settings import Settings
+from app.simulator import instagram as sim_instagram
+from app.simulator import tiktok as sim_tiktok
+from app.simulator.app import FAULTS, REQUEST_LOG, create_simulator
+from app.worker.jobs import Kind, job_id
+
+PLATFORMS = (Platform.INSTAGRAM, Platform.TIKTOK)
+# The simulator's request log names platforms by their URL prefix.
+_PREFIX = {"instagram": Platform.INSTAGRAM, "tiktok": Platform.TIKTOK}
+_RESULT_PREFIX = "arq:result:"
+_ENV_PREFIX = "CREATORAUDIT_"
+# The simulator's own limits (Instagram's hourly calls, TikTok's daily quota) are lifted: the
+# benchmark measures the budget the worker is configured with, not the simulated platforms'.
+_UNLIMITED = 10**9
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerBenchOptions:
+    """What to run: scale, budget, simulated latency, worker concurrency and where."""
+
+    accounts: int = 300
+    budget: int = 50  # requests per window, for each platform
+    window_seconds: float = 5.0
+    latency_ms: float = 50.0
+    max_jobs: int = 10
+    duration_cap_seconds: float = 300.0
+    database_url: str | None = None  # None: a temporary SQLite file; else a PostgreSQL server
+    redis_url: str = "redis://127.0.0.1:6379"
+    seed: int = 7
+    poll_seconds: float = 0.1
+    startup_timeout_seconds: float = 60.0
+    stop_timeout_seconds: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """Percentiles of a list of durations, in seconds (None when there was nothing)."""
+
+    p50: float | None
+    p95: float | None
+    max: float | None
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Spread:
+        """Nearest-rank p50 and p95, and the maximum."""
+        if not values:
+            return cls(None, None, None)
+        return cls(percentile(values, 0.5), percentile(values, 0.95), max(values))
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetUse:
+    """Upstream requests of one platform per budget window, as the simulator counted them.
+
+    `per_window` starts at the window holding the due moment and ends at the window of the
+    platform's last request. `full_windows` are the windows that lie entirely between the due
+    moment and that last request: work was waiting during all of them, so each should have used
+    the whole budget. Windows are aligned as `RedisBudget` aligns them: `int(t // window)`.
+    """
+
+    platform: str
+    accounts: int
+    refreshed: int
+    requests: int
+    requests_per_refresh: float
+    per_window: list[int]
+    full_windows: list[int]
+    mean_use_percent: float | None
+    min_use_percent: float | None
+    max_window_requests: int
+    max_use_percent: float
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerBenchReport:
+    """Everything one run measured."""
+
+    options: WorkerBenchOptions
+    database: str
+    accounts: int
+    refreshed: int
+    failed_jobs: int
+    not_active: int
+    timed_out: bool
+    wall_seconds: float
+    refreshes_per_second: float
+    ideal_wall_seconds: float
+    steady_refreshes_per_second: float
+    budget_use: dict[str, BudgetUse]
+    due_to_done: Spread
+    due_to_start: Spread
+    ideal_due_to_done: Spread
+    worker_startup_seconds: float
+    worker_idle_rss_mb: float | None
+    worker_peak_rss_mb: float | None
+    worker_cpu_ms_per_refresh: float | None
+    worker_exit_code: int | None
+    worker_log_tail: list[str] = field(default_factory=list)
+
+    @property
+    def max_use_percent(self) -> float:
+        """The busiest window of any platform, as % of the budget (must stay ≤ 100)."""
+        return max((use.max_use_percent for use in self.budget_use.values()), default=0.0)
+
+    @property
+    def ok(self) -> bool:
+        """Every account refreshed, and no window above the budget."""
+        return (
+            not self.timed_out
+            and self.refreshed == self.accounts
+            and self.failed_jobs == 0
+            and self.max_use_percent <= 100.0
+        )
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The nearest-rank `q` quantile (0 < q ≤ 1) of non-empty `values`."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def budget_use(
+    platform: str,
+    times: Sequence[float],
+    *,
+    budget: int,
+    window: float,
+    due: float,
+    accounts: int,
+    refreshed: int,
+) -> BudgetUse:
+    """How much of each budget window one platform's requests (arrival times) used."""
+    counts = Counter(int(t // window) for t in times)
+    percent = [100.0 * c / budget for c in counts.values()]
+    first = int(due // window)
+    last = int(max(times) // window) if times else first
+    per_window = [counts.get(k, 0) for k in range(first, last + 1)]
+    # Entirely after the due moment, and entirely before the last request.
+    first_full = math.ceil(due / window)
+    last_full = (int(max(times) // window) - 1) if times else first_full - 1
+    full = [counts.get(k, 0) for k in range(first_full, last_full + 1)]
+    used = [100.0 * c / budget for c in full]
+    return BudgetUse(
+        platform=platform,
+        accounts=accounts,
+        refreshed=refreshed,
+        requests=len(times),
+        requests_per_refresh=len(times) / refreshed if refreshed else 0.0,
+        per_window=per_window,
+        full_windows=full,
+        mean_use_percent=statistics.fmean(used) if used else None,
+        min_use_percent=min(used) if used else None,
+        max_window_requests=max(counts.values(), default=0),
+        max_use_percent=max(percent, default=0.0),
+    )
+
+
+def ideal_done_offsets(
+    accounts: int, requests: int, *, budget: int, window: float, due: float
+) -> list[float]:
+    """The earliest each account could be done after `due` if the budget were the only limit.
+
+    The `requests` are spread evenly over the accounts, served in order, `budget` per window
+    from the due moment's window on (upstream and database time count as zero): a lower bound.
+    """
+    if accounts == 0:
+        return []
+    first = int(due // window)
+    per = requests / accounts
+    offsets = []
+    for index in range(accounts):
+        last_request = max(0, math.ceil((index + 1) * per) - 1)
+        offsets.append(max(0.0, (first + last_request // budget) * window - due))
+    return offsets
+
+
+def _proc_status_kb(pid: int, name: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith(f"{name}:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _mb(kb: int | None) -> float | None:
+    return None if kb is None else kb / 1024
+
+
+@asynccontextmanager
+async def _fresh_database(url: str | None, directory: Path) -> AsyncIterator[str]:
+    """A new empty database: a SQLite file in `directory`, or a unique PostgreSQL database."""
+    if url is None:
+        yield f"sqlite://{directory / 'bench.sqlite3'}"
+        return
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise ValueError("--database-url must be a PostgreSQL URL (the default is SQLite)")
+    base = url.rsplit("/", 1)[0]
+    name = f"creatoraudit_wbench_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(f"{base}/postgres".replace("postgres://", "postgresql://", 1))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"{base}/{name}"
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def _seed(organization_name: str, accounts: int) -> int:
+    """One organization tracking `accounts` ACTIVE simulator profiles, alternating platforms.
+
+    They are not due yet (next refresh tomorrow): the benchmark makes them due together once
+    the worker is up.
+    """
+    organization = await models.Organization.create(name=organization_name)
+    tenant = Tenant(organization.id)
+    for index in range(accounts):
+        outcome = await track_account(
+            tenant, platform=PLATFORMS[index % 2], handle=f"bench{index:05d}", url=None
+        )
+        if outcome.problems or outcome.value is None:
+            raise RuntimeError(f"could not track bench{index:05d}: {outcome.problems}")
+    later = datetime.now(UTC) + timedelta(days=1)
+    await models.Account.filter(organization_id=organization.id).update(next_scrape_at=later)
+    return organization.id
+
+
+def _worker_environment(
+    options: WorkerBenchOptions, database_url: str, queue: str, simulator_url: str
+) -> dict[str, str]:
+    """The parent's environment without any CREATORAUDIT_* setting, plus the benchmark's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_ENV_PREFIX)}
+    source_root = str(Path(app_package.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [source_root, env.get("PYTHONPATH")]))
+    settings = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": options.redis_url,
+        "QUEUE_NAME": queue,
+        "EMBEDDED_WORKER": "false",
+        "LOG_JSON": "false",
+        "WORKER__MAX_JOBS": str(options.max_jobs),
+        "INSTAGRAM__BASE_URL": f"{simulator_url}/instagram",
+        "TIKTOK__BASE_URL": f"{simulator_url}/tiktok",
+    }
+    for platform in ("INSTAGRAM", "TIKTOK"):
+        settings[f"{platform}__BUDGET_REQUESTS"] = str(options.budget)
+        settings[f"{platform}__BUDGET_WINDOW_SECONDS"] = str(options.window_seconds)
+    env.update({f"{_ENV_PREFIX}{k}": v for k, v in settings.items()})
+    return env
+
+
+async def _start_simulator(options: WorkerBenchOptions) -> tuple[web.AppRunner, web.Application]:
+    """The simulator on a free local port, with the latency set and its own limits lifted."""
+    simulator = create_simulator(options.seed)
+    simulator[FAULTS].latency_ms = options.latency_ms
+    for resource in simulator.router.resources():
+        sub = resource.get_info().get("app")
+        if sub is not None and sim_tiktok.STATE in sub:
+            sub[sim_tiktok.STATE].daily_quota = _UNLIMITED
+        if sub is not None and sim_instagram.STATE in sub:
+            sub[sim_instagram.STATE].hourly_budget = _UNLIMITED
+    runner = web.AppRunner(simulator, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, simulator
+
+
+def _simulator_url(runner: web.AppRunner) -> str:
+    host, port = runner.addresses[0][:2]
+    return f"http://{host}:{port}"
+
+
+def _tail(path: Path, lines: int = 20) -> list[str]:
+    try:
+        return path.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return []
+
+
+@dataclass(slots=True)
+class _Watch:
+    """What the poll loop collects while the worker runs."""
+
+    finished: dict[str, float] = field(default_factory=dict)  # job id → finish (unix s)
+    failed: int = 0
+    rss_kb: list[int] = field(default_factory=list)
+
+
+async def _collect_results(redis: ArqRedis, pending: dict[str, str], watch: _Watch) -> None:
+    """Move jobs whose arq result appeared from `pending` into `watch.finished`."""
+    ids = list(pending)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        raw = await redis.mget([f"{_RESULT_PREFIX}{i}" for i in chunk])
+        for identifier, value in zip(chunk, raw, strict=True):
+            if value is None:
+                continue
+            result = deserialize_result(value)
+            watch.finished[identifier] = result.finish_time.timestamp()
+            watch.failed += not result.success
+            del pending[identifier]
+
+
+async def _delete_queue_keys(redis: ArqRedis, queue: str) -> None:
+    """Remove the benchmark's keys: its queue, jobs, results, retries and budget counters."""
+    patterns = [f"{queue}*", f"arq:*:{queue}:*", f"creatoraudit:budget:{queue}:*"]
+    for pattern in patterns:
+        keys = [key async for key in redis.scan_iter(match=pattern, count=1000)]
+        for start in range(0, len(keys), 1000):
+            await redis.delete(*keys[start : start + 1000])
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """One benchmark run's fixed parts."""
+
+    options: WorkerBenchOptions
+    url: str
+    organization_id: int
+    redis: ArqRedis
+    queue: str
+    log_path: Path
+    progress: Callable[[str], None]
+
+
+async def run_worker_benchmark(
+    options: WorkerBenchOptions, progress: Callable[[str], None] = lambda _: None
+) -> WorkerBenchReport:
+    """Seed a fresh database, start the simulator and one worker process, and measure."""
+    if options.accounts < 1 or options.budget < 1 or options.window_seconds <= 0:
+        raise ValueError("accounts and budget must be positive, the window longer than 0 s")
+    with tempfile.TemporaryDirectory(prefix="creatoraudit-wbench-") as tmp:
+        async with _fresh_database(options.database_url, Path(tmp)) as url:
+            settings = Settings(database_url=url)
+            progress(f"Database {db.describe(settings)}: migrating, tracking accounts …")
+            # A context of its own: Tortoise state already set up in this process (the tests'
+            # app) is neither used nor closed.
+            async with TortoiseContext():
+                await db.migrate(settings)
+                await Tortoise.init(config=db.tortoise_config(settings))
+                organization_id = await _seed("Worker benchmark", options.accounts)
+                redis = await create_pool(RedisSettings.from_dsn(options.redis_url))
+                queue = f"creatoraudit:wbench:{uuid.uuid4().hex[:12]}"
+                run = _Run(
+                    options, url, organization_id, redis, queue, Path(tmp) / "worker.log", progress
+                )
+                try:
+                    return await _measure(run)
+                finally:
+                    await _delete_queue_keys(redis, queue)
+                    await redis.aclose()
+
+
+async def _measure(run: _Run) -> WorkerBenchReport:
+    """Start the simulator and the worker, then drive the run; both are stopped afterwards."""
+    runner, simulator = await _start_simulator(run.options)
+    try:
+        # A local temporary file, opened once: not worth a thread.
+        with open(run.log_path, "wb") as log_file:  # noqa: ASYNC230
+            env = _worker_environment(run.options, run.url, run.queue, _simulator_url(runner))
+            spawned = time.time()
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "app.cli",
+                "worker",
+                env=env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+            try:
+                return await _drive(run, simulator, process, spawned)
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+    finally:
+        await runner.cleanup()
+
+
+async def _wait_ready(run: _Run, process: asyncio.subprocess.Process) -> None:
+    """Until the worker polls its queue (arq writes the health-check key from its poll loop)."""
+    limit = run.options.startup_timeout_seconds
+    deadline = time.monotonic() + limit
+    while not await run.redis.exists(f"{run.queue}:health-check"):
+        problem = None
+        if process.returncode is not None:
+            problem = f"the worker exited with code {process.returncode} at start"
+        elif time.monotonic() > deadline:
+            problem = f"the worker was not ready after {limit:.0f} s"
+        if problem:
+            tail = "\n".join(_tail(run.log_path))
+            raise RuntimeError(f"{problem}; worker log:\n{tail}")
+        await asyncio.sleep(0.05)
+
+
+async def _stop(process: asyncio.subprocess.Process, limit: float) -> int | None:
+    """SIGTERM, then SIGKILL after `limit` seconds; the exit code, None when it had to be killed.
+
+    A worker on SQLite does not exit after SIGTERM today: its shutdown hook runs outside the
+    Tortoise context its startup created, so the aiosqlite thread is never closed.
+    """
+    if process.returncode is not None:
+        return process.returncode
+    process.send_signal(signal.SIGTERM)
+    try:
+        return await asyncio.wait_for(process.wait(), limit)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        return None
+
+
+async def _drive(
+    run: _Run, simulator: web.Application, process: asyncio.subprocess.Process, spawned: float
+) -> WorkerBenchReport:
+    """Make every account due at once, wait for every job's result, stop the worker."""
+    options = run.options
+    await _wait_ready(run, process)
+    startup = time.time() - spawned
+    pid = process.pid
+    idle_rss = _proc_status_kb(pid, "VmRSS")
+    accounts = await models.Account.filter(organization_id=run.organization_id).values_list(
+        "platform", "handle"
+    )
+    pending = {
+        job_id(run.queue, Kind.PROFILE, str(Platform(p)), str(h)): str(p) for p, h in accounts
+    }
+    platform_of = dict(pending)
+    log = simulator[REQUEST_LOG]
+    log.recording = True
+    run.progress(
+        f"Worker up in {startup:.1f} s (pid {pid}); {options.accounts} accounts due now, budget "
+        f"{options.budget} requests per {options.window_seconds:g} s per platform, upstream "
+        f"latency {options.latency_ms:g} ms, max_jobs {options.max_jobs} …"
+    )
+    cpu_before = _cpu_seconds(pid)
+    due_at = datetime.now(UTC)
+    due = due_at.timestamp()
+    await models.Account.filter(organization_id=run.organization_id).update(next_scrape_at=due_at)
+    # What the scheduler's cron does each minute, now rather than at the next full minute.
+    await run.redis.enqueue_job(
+        "schedule_due", _job_id=f"{run.queue}:schedule_due", _queue_name=run.queue
+    )
+    watch = _Watch()
+    timed_out = False
+    next_note = time.monotonic() + 5
+    while pending:
+        await asyncio.sleep(options.poll_seconds)
+        await _collect_results(run.redis, pending, watch)
+        rss = _proc_status_kb(pid, "VmRSS")
+        if rss is not None:
+            watch.rss_kb.append(rss)
+        if process.returncode is not None:
+            break
+        if time.time() - due > options.duration_cap_seconds:
+            timed_out = True
+            break
+        if time.monotonic() >= next_note:
+            next_note += 5
+            run.progress(
+                f"  {len(watch.finished)}/{len(platform_of)} done after {time.time() - due:.0f} s"
+            )
+    log.recording = False
+    cpu_after = _cpu_seconds(pid)
+    peak_rss = _proc_status_kb(pid, "VmHWM")
+    exit_code = await _stop(process, options.stop_timeout_seconds)
+    rows = await models.Account.filter(organization_id=run.organization_id).values(
+        "platform", "handle", "last_scrape_at", "availability"
+    )
+    return _report(
+        options=options,
+        url=run.url,
+        due=due,
+        rows=rows,
+        watch=watch,
+        platform_of=platform_of,
+        requests=list(log.entries),
+        timed_out=timed_out,
+        startup=startup,
+        idle_rss=idle_rss,
+        peak_rss=peak_rss,
+        cpu=None if cpu_before is None or cpu_after is None else cpu_after - cpu_before,
+        exit_code=exit_code,
+        log_tail=_tail(run.log_path) if (timed_out or pending or watch.failed) else [],
+    )
+
+
+def _report(
+    *,
+    options: WorkerBenchOptions,
+    url: str,
+    due: float,
+    rows: list[dict[str, Any]],
+    watch: _Watch,
+    platform_of: dict[str, str],
+    requests: list[tuple[str, float]],
+    timed_out: bool,
+    startup: float,
+    idle_rss: int | None,
+    peak_rss: int | None,
+    cpu: float | None,
+    exit_code: int | None,
+    log_tail: list[str],
+) -> WorkerBenchReport:
+    refreshed = len(watch.finished)
+    wall = max(watch.finished.values(), default=due) - due
+    started = [r["last_scrape_at"].timestamp() - due for r in rows if r["last_scrape_at"]]
+    uses: dict[str, BudgetUse] = {}
+    ideal: list[float] = []
+    steady = 0.0
+    for platform in PLATFORMS:
+        times = [t for prefix, t in requests if _PREFIX[prefix] is platform]
+        total = sum(1 for p in platform_of.values() if p == platform)
+        done = sum(1 for i in watch.finished if platform_of[i] == platform)
+        use = budget_use(
+            str(platform),
+            times,
+            budget=options.budget,
+            window=options.window_seconds,
+            due=due,
+            accounts=total,
+            refreshed=done,
+        )
+        uses[str(platform)] = use
+        ideal += ideal_done_offsets(
+            total, len(times), budget=options.budget, window=options.window_seconds, due=due
+        )
+        if use.requests_per_refresh:
+            steady += options.budget / options.window_seconds / use.requests_per_refresh
+    ideal_wall = max(ideal, default=0.0)
+    return WorkerBenchReport(
+        options=options,
+        database="postgresql" if url.startswith("postgres") else "sqlite",
+        accounts=len(platform_of),
+        refreshed=refreshed,
+        failed_jobs=watch.failed,
+        not_active=sum(1 for r in rows if r["availability"] != Availability.ACTIVE),
+        timed_out=timed_out,
+        wall_seconds=wall,
+        refreshes_per_second=refreshed / wall if wall > 0 else 0.0,
+        ideal_wall_seconds=ideal_wall,
+        steady_refreshes_per_second=steady,
+        budget_use=uses,
+        due_to_done=Spread.of([t - due for t in watch.finished.values()]),
+        due_to_start=Spread.of(started),
+        ideal_due_to_done=Spread.of(ideal),
+        worker_startup_seconds=startup,
+        worker_idle_rss_mb=_mb(idle_rss),
+        worker_peak_rss_mb=_mb(peak_rss or (max(watch.rss_kb) if watch.rss_kb else None)),
+        worker_cpu_ms_per_refresh=(cpu * 1000 / refreshed)
+        if cpu is not None and refreshed
+        else None,
+        worker_exit_code=exit_code,
+        worker_log_tail=log_tail,
+    )
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def format_report(report: WorkerBenchReport) -> str:
+    """The human-readable table."""
+    o = report.options
+    lines = [
+        "",
+        f"worker benchmark: {report.accounts} accounts (half Instagram, half TikTok), "
+        f"{report.database}, max_jobs {o.max_jobs}, upstream latency {o.latency_ms:g} ms, "
+        f"budget {o.budget} requests / {o.window_seconds:g} s per platform",
+        "",
+        f"  {'refreshed':<34}{report.refreshed}/{report.accounts}"
+        + (f"  ({report.failed_jobs} jobs failed)" if report.failed_jobs else "")
+        + ("  (stopped at the duration cap)" if report.timed_out else ""),
+        f"  {'wall time, due → last done':<34}{report.wall_seconds:.2f} s"
+        f"   (budget-bound ideal ≥ {report.ideal_wall_seconds:.2f} s)",
+        f"  {'refreshes/s':<34}{report.refreshes_per_second:.2f}"
+        f"   (steady-state ceiling of the budget {report.steady_refreshes_per_second:.2f})",
+        f"  {'worker started in':<34}{report.worker_startup_seconds:.2f} s (not in the wall time)",
+        "",
+        f"  {'due → done (s)':<34}{'p50':>8}{'p95':>8}{'max':>8}",
+    ]
+    for label, spread in (
+        ("measured (arq job finished)", report.due_to_done),
+        ("budget-bound ideal", report.ideal_due_to_done),
+        ("due → start (last_scrape_at)", report.due_to_start),
+    ):
+        lines.append(
+            f"  {label:<34}{_num(spread.p50):>8}{_num(spread.p95):>8}{_num(spread.max):>8}"
+        )
+    lines += [
+        "",
+        f"  {'budget use':<12}{'requests':>9}{'req/refresh':>12}{'full windows':>13}"
+        f"{'mean %':>8}{'min %':>8}{'max %':>8}",
+    ]
+    for use in report.budget_use.values():
+        lines.append(
+            f"  {use.platform:<12}{use.requests:>9}{use.requests_per_refresh:>12.2f}"
+            f"{len(use.full_windows):>13}{_num(use.mean_use_percent, 1):>8}"
+            f"{_num(use.min_use_percent, 1):>8}{use.max_use_percent:>8.1f}"
+        )
+    for use in report.budget_use.values():
+        windows = " ".join(str(n) for n in use.per_window)
+        lines.append(f"  {use.platform} requests per window from the due one: {windows}")
+    lines += [
+        "",
+        f"  {'worker RSS, idle → peak (VmHWM)':<34}{_num(report.worker_idle_rss_mb, 1)} → "
+        f"{_num(report.worker_peak_rss_mb, 1)} MB",
+        f"  {'worker CPU per refresh':<34}{_num(report.worker_cpu_ms_per_refresh, 1)} ms",
+        f"  {'worker exit after SIGTERM':<34}"
+        + (
+            f"code {report.worker_exit_code}"
+            if report.worker_exit_code is not None
+            else f"none within {o.stop_timeout_seconds:g} s: killed"
+        ),
+    ]
+    if report.worker_log_tail:
+        lines += ["", "  worker log (last lines):", *(f"    {x}" for x in report.worker_log_tail)]
+    return "\n".join(lines)
+
+
+def report_json(report: WorkerBenchReport) -> str:
+    """One JSON line with the options and the figures (for CI logs and the README)."""
+
+    def rounded(value: Any) -> Any:
+        if isinstance(value, float):
+            return round(value, 3)
+        if isinstance(value, dict):
+            return {k: rounded(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rounded(v) for v in value]
+        return value
+
+    body = asdict(report)
+    body.pop("worker_log_tail")
+    for secret in ("database_url", "redis_url"):  # may carry passwords
+        body["options"].pop(secret)
+    body["max_use_percent"] = report.max_use_percent
+    body["ok"] = report.ok
+    return json.dumps({"benchmark": "worker", **rounded(body)}, separators=(",", ":"))
