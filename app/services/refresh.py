@@ -8,8 +8,8 @@ throttling and transient failures are raised for the job layer to retry with bac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -57,6 +57,18 @@ class PlatformClients:
     instagram: InstagramClient
     tiktok: TikTokClient
     secret_box: SecretBox | None = None
+    budgets: Mapping[Platform, Budget] = field(default_factory=dict)
+
+    async def reserve(self, platform: Platform, requests: int) -> float:
+        """Reserve a job's expected requests: 0 when done, else seconds to wait (no budget: 0)."""
+        budget = self.budgets.get(platform)
+        return await budget.reserve(requests) if budget is not None else 0.0
+
+    async def release(self, platform: Platform) -> None:
+        """Give back what the current job reserved and did not use."""
+        budget = self.budgets.get(platform)
+        if budget is not None:
+            await budget.release()
 
     async def profile(self, platform: Platform, handle: str) -> Profile:
         """The profile, from the right platform."""
@@ -91,16 +103,15 @@ def build_platform_clients(
 ) -> PlatformClients:
     """Both clients on one session, each behind the budget `budget(platform, limit, window)`."""
     ig, tt = settings.instagram, settings.tiktok
+    budgets = {
+        Platform.INSTAGRAM: budget("INSTAGRAM", ig.budget_requests, ig.budget_window_seconds),
+        Platform.TIKTOK: budget("TIKTOK", tt.budget_requests, tt.budget_window_seconds),
+    }
     return PlatformClients(
-        instagram=InstagramClient(
-            session,
-            ig,
-            budget=budget("INSTAGRAM", ig.budget_requests, ig.budget_window_seconds),
-        ),
-        tiktok=TikTokClient(
-            session, tt, budget=budget("TIKTOK", tt.budget_requests, tt.budget_window_seconds)
-        ),
+        instagram=InstagramClient(session, ig, budget=budgets[Platform.INSTAGRAM]),
+        tiktok=TikTokClient(session, tt, budget=budgets[Platform.TIKTOK]),
         secret_box=SecretBox(settings.secret_key.get_secret_value()),
+        budgets=budgets,
     )
 
 
@@ -146,6 +157,7 @@ async def refresh_profile(
                 await record_unavailable(accounts, state, exc.message, moment)
                 return RefreshResult(len(accounts), state)
         raise
+    moment = now or datetime.now(UTC)  # observed when the platform answered
     insights = OwnerInsights()
     connected = [a for a in accounts if a.insights_token is not None]
     if platform is Platform.INSTAGRAM and connected:

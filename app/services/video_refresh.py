@@ -58,6 +58,7 @@ async def refresh_video(
         state = next((s for t, s in STATES if isinstance(exc, t)), Availability.ERROR)
         await record_unavailable(individual, state, exc.message, moment)
         return RefreshResult(len(individual), state)
+    moment = now or datetime.now(UTC)  # observed when the platform answered
     if post is None:
         await record_unavailable(individual, Availability.NOT_FOUND, "", moment)
         return RefreshResult(len(individual), Availability.NOT_FOUND)

@@ -107,6 +107,16 @@ async def _is_due(kind: Kind, platform: Platform, key: str, now: datetime) -> bo
     ).exists()
 
 
+# Upstream requests a refresh usually makes, reserved before it starts: an Instagram profile
+# and one feed page; a TikTok profile and one video query per 30-day slice of a 90-day
+# look-back; one post. More (owner insights, extra pages) are taken from the budget as they go.
+EXPECTED_REQUESTS = {
+    (Kind.PROFILE, Platform.INSTAGRAM): 2,
+    (Kind.PROFILE, Platform.TIKTOK): 4,
+    (Kind.VIDEO, Platform.INSTAGRAM): 1,
+    (Kind.VIDEO, Platform.TIKTOK): 1,
+}
+
 _REFRESH: dict[Kind, Callable[..., Awaitable[RefreshResult]]] = {
     Kind.PROFILE: refresh_profile,
     Kind.VIDEO: refresh_video,
@@ -125,8 +135,13 @@ async def attempt_refresh(
     target = Platform(platform)
     if not await _is_due(kind, target, key, now):
         return Attempt(result="not due")
+    clients = dependencies.clients
+    # Wait for budget outside the job: a full window defers it rather than holding a slot.
+    wait = await clients.reserve(target, EXPECTED_REQUESTS[(kind, target)])
+    if wait > 0:
+        return Attempt(retry_in=wait)
     try:
-        result = await _REFRESH[kind](target, key, dependencies.clients, now=now)
+        result = await _REFRESH[kind](target, key, clients)
     except RateLimited as exc:
         tries.throttled += 1
         wait = throttle_wait(dependencies.settings, exc, tries.throttled)
@@ -144,6 +159,8 @@ async def attempt_refresh(
             "worker.gave_up", extra={"platform": platform, "kind": str(kind), "key": key}
         )
         return Attempt(result="error")
+    finally:
+        await clients.release(target)
     return Attempt(result=result.availability.value)
 
 

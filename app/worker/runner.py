@@ -26,7 +26,8 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
 
     async def startup(ctx: dict[str, Any]) -> None:
         if not ctx.get("orm_ready"):
-            await Tortoise.init(config=tortoise_config(settings))
+            # Kept: arq runs the shutdown hook in another context, where Tortoise finds none.
+            ctx["orm"] = await Tortoise.init(config=tortoise_config(settings))
         session = create_session(settings.worker.upstream_timeout_seconds)
         ctx["session"] = session
         redis = ctx["redis"]
@@ -43,8 +44,9 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         session = ctx.get("session")
         if session is not None:
             await session.close()
-        if not ctx.get("orm_ready"):
-            await Tortoise.close_connections()
+        orm = ctx.get("orm")
+        if orm is not None:
+            await orm.close_connections()
 
     options: dict[str, Any] = {
         "functions": [
@@ -52,7 +54,10 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
             func(refresh_video_job, max_tries=ARQ_MAX_TRIES),
             schedule_due,
         ],
-        "cron_jobs": [cron(schedule_due, second={0}, run_at_startup=True)],
+        # arq names cron jobs by function only; the queue in the name keeps queues apart.
+        "cron_jobs": [
+            cron(schedule_due, name=f"cron:{queue}:schedule_due", second={0}, run_at_startup=True)
+        ],
         "queue_name": queue,
         "on_startup": startup,
         "on_shutdown": shutdown,

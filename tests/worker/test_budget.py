@@ -51,3 +51,39 @@ async def test_the_in_process_budget_of_embedded_mode_holds_the_same_limit() -> 
     assert len(granted) == 7
     assert max(Counter(granted).values()) <= 3
     assert time.time() - started >= window  # 7 at 3 per window: later windows were waited for
+
+
+async def test_a_reservation_is_all_or_nothing_task_local_and_gives_back_what_it_did_not_use(
+    redis: ArqRedis,  # noqa: F811
+) -> None:
+    budget = RedisBudget(redis, f"test:{uuid.uuid4().hex}", limit=5, window_seconds=3600)
+    log: list[str] = []
+
+    async def job(name: str, reserve: int, requests: int) -> None:
+        wait = await budget.reserve(reserve)
+        log.append(f"{name} reserved {reserve}: {'ok' if wait == 0 else 'deferred'}")
+        if wait:
+            return
+        for _ in range(requests):
+            await budget.acquire()
+        log.append(f"{name} used {requests}: {await budget.used()} counted")
+        await budget.release()
+
+    # Each job is its own task, as arq runs them: a reservation never leaks into another.
+    await asyncio.create_task(job("a", 4, 2))
+    assert await budget.used() == 2  # the 2 reserved and unused came back
+    await asyncio.create_task(job("b", 4, 0))  # 2 + 4 > 5: all or nothing, so nothing
+    await asyncio.create_task(job("c", 3, 0))
+    await asyncio.create_task(job("d", 2, 3))  # 1 over its reservation: counted as it goes
+    await asyncio.create_task(job("e", 1, 0))  # 5 of 5 used: no room
+    assert log == [
+        "a reserved 4: ok",
+        "a used 2: 4 counted",
+        "b reserved 4: deferred",
+        "c reserved 3: ok",
+        "c used 0: 5 counted",
+        "d reserved 2: ok",
+        "d used 3: 5 counted",
+        "e reserved 1: deferred",
+    ]
+    assert await budget.used() == 5  # a deferred reservation leaves nothing counted

@@ -139,6 +139,22 @@ def _worker_environment(settings: Settings, queue: str) -> dict[str, str]:
     return env
 
 
+async def _start_worker(
+    settings: Settings, queue: str, tmp_path: Path
+) -> tuple[asyncio.subprocess.Process, Path]:
+    """`creatoraudit worker` in its own process; its log goes to a file."""
+    log = tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log"
+    with log.open("wb") as sink:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "app.cli", "worker"),
+            env=_worker_environment(settings, queue),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=sink,
+        )
+    return process, log
+
+
 async def _wait_for(condition: Callable[[], Awaitable[bool]], seconds: float) -> None:
     deadline = asyncio.get_running_loop().time() + seconds
     while not await condition():
@@ -160,17 +176,7 @@ async def test_a_worker_killed_mid_batch_loses_nothing(
     faults.latency_ms = 1500  # slow enough that the kill lands mid-request
     queue = f"test:{uuid.uuid4().hex}"
     configured = pointed_at(settings, simulator)
-    log = tmp_path / "worker.log"
-    with log.open("wb") as sink:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "app.cli",
-            "worker",
-            env=_worker_environment(configured, queue),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=sink,
-        )
+    process, log = await _start_worker(configured, queue, tmp_path)
     try:
 
         async def in_flight() -> bool:
@@ -205,3 +211,30 @@ async def test_a_worker_killed_mid_batch_loses_nothing(
     assert datetime.now(UTC) - started < timedelta(seconds=60)
     await _assert_refreshed_once(accounts)
     assert await redis.zcard(queue) == 0
+
+
+async def test_a_worker_process_stops_cleanly_on_sigterm(
+    org: Org,
+    settings: Settings,
+    tmp_path: Path,
+    simulator: TestServer,  # noqa: F811
+    redis: ArqRedis,  # noqa: F811
+) -> None:
+    account = await _track(org, TT, f"stopping.{org.id}")
+    queue = f"test:{uuid.uuid4().hex}"
+    process, log = await _start_worker(pointed_at(settings, simulator), queue, tmp_path)
+    try:
+
+        async def refreshed() -> bool:  # the worker has used the database
+            assert process.returncode is None, log.read_text()
+            row = await models.Account.get(id=account.id)
+            return row.last_scrape_at is not None
+
+        await _wait_for(refreshed, 60)
+        process.send_signal(signal.SIGTERM)
+        # The database connections are closed, so nothing keeps the process alive.
+        assert await asyncio.wait_for(process.wait(), 15) == 0, log.read_text()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
