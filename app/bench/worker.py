@@ -123,7 +123,7 @@ class WorkerBenchReport:
     steady_refreshes_per_second: float
     budget_use: dict[str, BudgetUse]
     due_to_done: Spread
-    due_to_start: Spread
+    due_to_observed: Spread
     ideal_due_to_done: Spread
     worker_startup_seconds: float
     worker_idle_rss_mb: float | None
@@ -554,7 +554,7 @@ def _report(
 ) -> WorkerBenchReport:
     refreshed = len(watch.finished)
     wall = max(watch.finished.values(), default=due) - due
-    started = [r["last_scrape_at"].timestamp() - due for r in rows if r["last_scrape_at"]]
+    observed = [r["last_scrape_at"].timestamp() - due for r in rows if r["last_scrape_at"]]
     uses: dict[str, BudgetUse] = {}
     ideal: list[float] = []
     steady = 0.0
@@ -592,7 +592,7 @@ def _report(
         steady_refreshes_per_second=steady,
         budget_use=uses,
         due_to_done=Spread.of([t - due for t in watch.finished.values()]),
-        due_to_start=Spread.of(started),
+        due_to_observed=Spread.of(observed),
         ideal_due_to_done=Spread.of(ideal),
         worker_startup_seconds=startup,
         worker_idle_rss_mb=_mb(idle_rss),
@@ -632,7 +632,7 @@ def format_report(report: WorkerBenchReport) -> str:
     for label, spread in (
         ("measured (arq job finished)", report.due_to_done),
         ("budget-bound ideal", report.ideal_due_to_done),
-        ("due → start (last_scrape_at)", report.due_to_start),
+        ("due → observed (last_scrape_at)", report.due_to_observed),
     ):
         lines.append(
             f"  {label:<34}{_num(spread.p50):>8}{_num(spread.p95):>8}{_num(spread.max):>8}"
