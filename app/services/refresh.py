@@ -115,6 +115,21 @@ def build_platform_clients(
     )
 
 
+def counters(
+    post: Post, moment: datetime, *, saves: int | None, shares: int | None
+) -> store.VideoCounters:
+    """A post's public counters as observed at `moment`, with saves and shares as given."""
+    return store.VideoCounters(
+        moment,
+        views=post.views,
+        plays=post.plays,
+        likes=post.likes,
+        comments=post.comments,
+        shares=shares,
+        saves=saves,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class RefreshResult:
     """What one refresh of a (platform, handle) did."""
@@ -216,20 +231,7 @@ async def _apply(
         saves, shares = post.saves, post.shares
         if owned is not None:
             saves, shares = owned.get(post.media_id, (None, None))
-        await store.record_video(
-            video_id,
-            [
-                store.VideoCounters(
-                    moment,
-                    views=post.views,
-                    plays=post.plays,
-                    likes=post.likes,
-                    comments=post.comments,
-                    shares=shares,
-                    saves=saves,
-                )
-            ],
-        )
+        await store.record_video(video_id, [counters(post, moment, saves=saves, shares=shares)])
     await models.Account.filter(id=account.id).update(
         platform_user_id=profile.platform_user_id or account.platform_user_id,
         display_name=profile.display_name,

@@ -21,7 +21,13 @@ from app.platforms.errors import (
     UpstreamError,
 )
 from app.platforms.values import Post
-from app.services.refresh import STATES, PlatformClients, RefreshResult, record_unavailable
+from app.services.refresh import (
+    STATES,
+    PlatformClients,
+    RefreshResult,
+    counters,
+    record_unavailable,
+)
 
 
 def _author(rows: list[models.Video]) -> str | None:
@@ -87,17 +93,4 @@ async def _apply(row: models.Video, post: Post, moment: datetime) -> None:
         details["url"] = post.url  # the canonical URL names the author: /@handle/video/id
     await models.Video.filter(id=row.id).update(**details)
     # record_video re-reads the row, so a publish date learned just now anchors its history.
-    await store.record_video(
-        row.id,
-        [
-            store.VideoCounters(
-                moment,
-                views=post.views,
-                plays=post.plays,
-                likes=post.likes,
-                comments=post.comments,
-                shares=post.shares,
-                saves=post.saves,
-            )
-        ],
-    )
+    await store.record_video(row.id, [counters(post, moment, saves=post.saves, shares=post.shares)])

@@ -74,11 +74,8 @@ async def simulator() -> AsyncIterator[TestServer]:
     app[UPSTREAM] = Upstream()
     app.middlewares.append(_observe)
     server = TestServer(app)
-    await server.start_server()
-    try:
+    async with server:
         yield server
-    finally:
-        await server.close()
 
 
 @pytest.fixture

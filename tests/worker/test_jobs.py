@@ -31,11 +31,8 @@ NOW = datetime.now(UTC)
 @pytest.fixture
 async def simulator() -> AsyncIterator[TestServer]:
     server = TestServer(create_simulator(seed=5, clock=SimClock(frozen=NOW)))
-    await server.start_server()
-    try:
+    async with server:
         yield server
-    finally:
-        await server.close()
 
 
 @pytest.fixture
