@@ -21,6 +21,7 @@ from app.platforms.errors import (
     UpstreamError,
 )
 from app.platforms.values import Post
+from app.services.insights import owner_insights
 from app.services.refresh import (
     STATES,
     PlatformClients,
@@ -68,12 +69,42 @@ async def refresh_video(
     if post is None:
         await record_unavailable(individual, Availability.NOT_FOUND, "", moment)
         return RefreshResult(len(individual), Availability.NOT_FOUND)
+    insights = await _owner_insights(individual, post, clients)
     for row in individual:
-        await _apply(row, post, moment)
+        owned = insights.get(row.organization_id)
+        saves, shares = owned if owned is not None else (post.saves, post.shares)
+        await _apply(row, post, moment, saves, shares)
     return RefreshResult(len(individual), Availability.ACTIVE, 1)
 
 
-async def _apply(row: models.Video, post: Post, moment: datetime) -> None:
+async def _owner_insights(
+    rows: list[models.Video], post: Post, clients: PlatformClients
+) -> dict[int, tuple[int | None, int | None]]:
+    """(saves, shares) by organization, for those that connected the post's Instagram author.
+
+    As in a profile refresh: only an organization whose own token is accepted gets them.
+    """
+    if post.platform is not Platform.INSTAGRAM or not post.author_handle:
+        return {}
+    connected = await models.Account.filter(
+        platform=Platform.INSTAGRAM,
+        handle=post.author_handle,
+        organization_id__in={row.organization_id for row in rows},
+        insights_token__not_isnull=True,
+    )
+    if not connected:
+        return {}
+    read = await owner_insights(clients.instagram, clients.secret_box, connected, [post])
+    return {
+        account.organization_id: read.by_media.get(post.media_id, (None, None))
+        for account in connected
+        if read.for_account(account.id) is not None
+    }
+
+
+async def _apply(
+    row: models.Video, post: Post, moment: datetime, saves: int | None, shares: int | None
+) -> None:
     details = {
         "shortcode": post.shortcode or row.shortcode,
         "graph_media_id": post.graph_media_id or row.graph_media_id,
@@ -93,4 +124,4 @@ async def _apply(row: models.Video, post: Post, moment: datetime) -> None:
         details["url"] = post.url  # the canonical URL names the author: /@handle/video/id
     await models.Video.filter(id=row.id).update(**details)
     # record_video re-reads the row, so a publish date learned just now anchors its history.
-    await store.record_video(row.id, [counters(post, moment, saves=post.saves, shares=post.shares)])
+    await store.record_video(row.id, [counters(post, moment, saves=saves, shares=shares)])

@@ -20,6 +20,8 @@ from app.security.crypto import SecretBox
 from app.services.accounts import connect_account, disconnect_account, track_account
 from app.services.refresh import PlatformClients, build_platform_clients, refresh_profile
 from app.services.tenancy import Tenant
+from app.services.video_refresh import refresh_video
+from app.services.videos import add_video
 from app.settings import InstagramSettings, Settings, TikTokSettings
 from app.simulator.app import CLOCK, WORLD, create_simulator
 from app.simulator.clock import SimClock
@@ -389,3 +391,39 @@ async def test_without_a_secret_box_no_account_is_connected(
 
     assert all(v.saves is None for v in await videos(account))
     assert upstream(simulator).insights == []
+
+
+async def test_an_individual_post_of_a_connected_author_gets_insights_for_that_organization_only(
+    make_org: Callable[[], Awaitable[Org]],
+    clients: PlatformClients,
+    simulator: TestServer,
+    box: SecretBox,
+) -> None:
+    owner, other = await make_org(), await make_org()
+    handle = connected_handle(f"single.{owner.id}")
+    await connect(owner, await track(owner, handle), f"owner-{handle}", box)
+    world = simulator.app[WORLD]
+    post = world.published_posts(world.profile(IG, handle), NOW)[5]
+    for org in (owner, other):
+        added = await add_video(
+            Tenant(org.id),
+            url=None,
+            shortcode=post.shortcode,
+            video_id=None,
+            platform=None,
+            author_handle=handle,
+        )
+        assert added.value is not None
+
+    result = await refresh_video(IG, str(post.media_id), clients, now=NOW)
+
+    assert result.availability is Availability.ACTIVE
+    expected = world.counters(post)
+    rows = {
+        row.organization_id: row
+        for row in await models.Video.filter(platform_video_id=str(post.media_id))
+    }
+    assert (rows[owner.id].saves, rows[owner.id].shares) == (expected.saves, expected.shares)
+    assert rows[owner.id].saves is not None
+    assert (rows[other.id].saves, rows[other.id].shares) == (None, None)
+    assert rows[other.id].likes == rows[owner.id].likes == expected.likes
