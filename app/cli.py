@@ -189,12 +189,8 @@ def cmd_benchmark_worker(settings: Settings, args: argparse.Namespace) -> int:
     """Run one worker against the simulator under a budget and print what it achieved."""
     from redis.exceptions import RedisError
 
-    from app.bench.worker import (
-        WorkerBenchOptions,
-        format_report,
-        report_json,
-        run_worker_benchmark,
-    )
+    from app.bench.worker import run_worker_benchmark
+    from app.bench.worker_report import WorkerBenchOptions, format_report, report_json
 
     options = WorkerBenchOptions(
         accounts=args.accounts,

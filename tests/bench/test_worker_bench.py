@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from app.bench.worker import (
+from app.bench.worker import run_worker_benchmark
+from app.bench.worker_report import (
     WorkerBenchOptions,
     budget_use,
     format_report,
     ideal_done_offsets,
     percentile,
     report_json,
-    run_worker_benchmark,
 )
 from tests.conftest import ENGINE, PG_ADMIN_URL
 
