@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
@@ -21,6 +20,7 @@ from pydantic import SecretStr
 
 from app import db, models
 from app.bench.statements import count_statements
+from app.db_admin import scratch_database
 from app.main import create_app
 from app.models import Scope
 from app.services.api_keys import create_api_key
@@ -45,17 +45,9 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
         await db.migrate(Settings(database_url=url))
         yield url
         return
-    name = f"creatoraudit_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    url = f"{base}/{name}"
-    try:
+    async with scratch_database(PG_ADMIN_URL, "creatoraudit_test") as url:
         await db.migrate(Settings(database_url=url))
         yield url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.fixture(scope="session")

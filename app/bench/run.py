@@ -18,6 +18,7 @@ import httpx
 
 from app import db
 from app.bench.dataset import DatasetShape, generate
+from app.db_admin import recreate_database
 from app.metrics.windows import today_utc
 from app.models import Scope
 from app.settings import Settings
@@ -142,11 +143,7 @@ async def _prepare(url: str, scales: list[int], reuse: bool) -> dict[int, tuple[
 
 
 async def _generate(url: str, scales: list[int]) -> dict[int, tuple[int, str]]:
-    base, name = url.rsplit("/", 1)
-    admin = await asyncpg.connect(f"{base}/postgres".replace("postgres://", "postgresql://", 1))
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
+    await recreate_database(url)
     await db.migrate(Settings(database_url=url))
     connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
     orgs: dict[int, tuple[int, str]] = {}

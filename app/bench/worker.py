@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from aiohttp import web
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.jobs import deserialize_result
@@ -33,6 +32,7 @@ from app.bench.worker_report import (
     budget_use,
     ideal_done_offsets,
 )
+from app.db_admin import scratch_database
 from app.identifiers import Platform
 from app.models import Availability
 from app.services.accounts import track_account
@@ -85,17 +85,8 @@ async def _fresh_database(url: str | None, directory: Path) -> AsyncIterator[str
         return
     if not url.startswith(("postgres://", "postgresql://")):
         raise ValueError("--database-url must be a PostgreSQL URL (the default is SQLite)")
-    base = url.rsplit("/", 1)[0]
-    name = f"creatoraudit_wbench_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(f"{base}/postgres".replace("postgres://", "postgresql://", 1))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"{base}/{name}"
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with scratch_database(url, "creatoraudit_wbench") as scratch:
+        yield scratch
 
 
 async def _seed(organization_name: str, accounts: int) -> int:
@@ -288,11 +279,7 @@ async def _wait_ready(run: _Run, process: asyncio.subprocess.Process) -> None:
 
 
 async def _stop(process: asyncio.subprocess.Process, limit: float) -> int | None:
-    """SIGTERM, then SIGKILL after `limit` seconds; the exit code, None when it had to be killed.
-
-    A worker on SQLite does not exit after SIGTERM today: its shutdown hook runs outside the
-    Tortoise context its startup created, so the aiosqlite thread is never closed.
-    """
+    """SIGTERM, then SIGKILL after `limit` seconds; the exit code, None when it had to be killed."""
     if process.returncode is not None:
         return process.returncode
     process.send_signal(signal.SIGTERM)

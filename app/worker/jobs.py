@@ -14,7 +14,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -24,7 +24,12 @@ from app import models
 from app.identifiers import Platform
 from app.models import Availability
 from app.platforms.errors import RateLimited, UpstreamError
-from app.services.refresh import PlatformClients, RefreshResult, refresh_profile
+from app.services.refresh import (
+    PlatformClients,
+    RefreshResult,
+    record_unavailable,
+    refresh_profile,
+)
 from app.services.video_refresh import refresh_video
 from app.settings import WorkerSettings
 
@@ -195,19 +200,11 @@ async def _give_up(kind: Kind, platform: Platform, key: str, message: str, now: 
     rows: list[models.Account] | list[models.Video]
     if kind is Kind.PROFILE:
         rows = await models.Account.filter(platform=platform, handle=key)
-        model: Any = models.Account
     else:
         rows = await models.Video.filter(
             platform=platform, platform_video_id=key, is_individual=True
         )
-        model = models.Video
-    for row in rows:
-        await model.filter(id=row.id).update(
-            availability=Availability.ERROR,
-            last_error=message,
-            last_error_at=now,
-            next_scrape_at=now + timedelta(hours=row.scrape_interval_hours),
-        )
+    await record_unavailable(rows, Availability.ERROR, message, now)
 
 
 async def due_refreshes(now: datetime, limit: int = 5000) -> list[tuple[Kind, str, str]]:

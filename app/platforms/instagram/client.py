@@ -48,8 +48,6 @@ MEDIA_FIELDS = (
 MAX_PAGE = 100
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, 80001, 80002})
 TRANSIENT_CODES = frozenset({1, 2})
-# X-App-Usage at 100 % of a rolling hour: the oldest calls take minutes to age out.
-BACKOFF_EXHAUSTED_SECONDS = 300.0
 # From this usage (%) on, pause before the platform starts refusing (code 4 comes at 100).
 USAGE_CEILING = 95
 _Context = Literal["discovery", "insights"]
@@ -124,17 +122,15 @@ class InstagramClient:
             if post.media_id == media_id:
                 return post
             if post.published_at and post.published_at < published - timedelta(minutes=1):
-                return None
+                return None  # past the post's time: it is gone
             seen += 1
             if seen >= max_posts:
-                break
-        else:
-            return None  # the feed ended
-        raise UpstreamError(
-            IG,
-            f"post {media_id} is older than the newest {max_posts} of @{handle}",
-            transient=False,
-        )
+                raise UpstreamError(
+                    IG,
+                    f"post {media_id} is older than the newest {max_posts} of @{handle}",
+                    transient=False,
+                )
+        return None  # the feed ended
 
     async def _media(self, handle: str, wanted: int) -> AsyncIterator[Post]:
         """The feed, newest first, a page of up to `wanted` posts at a time."""
@@ -184,6 +180,23 @@ class InstagramClient:
             raise UpstreamError(IG, "response without business_discovery", transient=True)
         return found
 
+    def _wait(self, usage: dict[str, Any] | None, buc: dict[str, Any] | None) -> float | None:
+        """Seconds to wait: BUC `estimated_time_to_regain_access` (minutes), else by app usage.
+
+        None when neither says: the worker then backs off progressively.
+        """
+        minutes = [
+            _int(entry.get("estimated_time_to_regain_access")) or 0
+            for entries in (buc or {}).values()
+            if isinstance(entries, list)
+            for entry in entries
+            if isinstance(entry, dict)
+        ]
+        if minutes and max(minutes) > 0:
+            return max(minutes) * 60.0
+        call_count = _int((usage or {}).get("call_count")) or 0
+        return self._settings.usage_pause_seconds if call_count >= 100 else None
+
     async def _call(
         self, url: str, params: dict[str, str], token: str, context: _Context
     ) -> dict[str, Any]:
@@ -216,25 +229,23 @@ class InstagramClient:
             raise UpstreamError(IG, f"HTTP {status} with a non-JSON body", transient=True)
         envelope = body.get("error")
         if isinstance(envelope, dict):
-            raise _convert(envelope, status, context, usage, buc, retry_after)
+            wait = retry_after if retry_after is not None else self._wait(usage, buc)
+            raise _convert(envelope, status, context, wait)
         if status >= 400:
             raise UpstreamError(IG, f"HTTP {status} without an error", transient=status >= 500)
         return body
 
 
 def _convert(
-    error: dict[str, Any],
-    status: int,
-    context: _Context,
-    usage: dict[str, Any] | None,
-    buc: dict[str, Any] | None,
-    retry_after: float | None = None,
+    error: dict[str, Any], status: int, context: _Context, wait: float | None
 ) -> PlatformError:
-    """A Graph error envelope as the matching `PlatformError` (PLATFORMS.md §1.6 table)."""
+    """A Graph error envelope as the matching `PlatformError` (PLATFORMS.md §1.6 table).
+
+    `wait` is how long a throttled caller should wait (None: the platform did not say).
+    """
     code, subcode = _int(error.get("code")), _int(error.get("error_subcode"))
     message = f"({code}/{subcode}) {error.get('message', '')}"
     if code in RATE_LIMIT_CODES:
-        wait = retry_after if retry_after is not None else _retry_after(usage, buc)
         return RateLimited(IG, message, retry_after=wait)
     if code == 190:
         return AuthExpired(IG, message)
@@ -244,24 +255,6 @@ def _convert(
         return ProfileRestricted(IG, message)
     transient = code in TRANSIENT_CODES or status >= 500 or error.get("is_transient") is True
     return UpstreamError(IG, message, transient=transient)
-
-
-def _retry_after(usage: dict[str, Any] | None, buc: dict[str, Any] | None) -> float | None:
-    """Seconds to wait: BUC `estimated_time_to_regain_access` (minutes), else by app usage.
-
-    None when neither says: the worker then backs off progressively.
-    """
-    minutes = [
-        _int(entry.get("estimated_time_to_regain_access")) or 0
-        for entries in (buc or {}).values()
-        if isinstance(entries, list)
-        for entry in entries
-        if isinstance(entry, dict)
-    ]
-    if minutes and max(minutes) > 0:
-        return max(minutes) * 60.0
-    call_count = _int((usage or {}).get("call_count")) or 0
-    return BACKOFF_EXHAUSTED_SECONDS if call_count >= 100 else None
 
 
 def _post(item: Any, handle: str) -> Post:
