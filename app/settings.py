@@ -56,12 +56,46 @@ class WorkerSettings(BaseModel):
 
 
 class LimitSettings(BaseModel):
-    """Bounds applied to every GraphQL operation before it runs."""
+    """Bounds applied to every GraphQL request and operation before it runs."""
 
-    max_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 5000
-    max_batch_ids: int = 200
+    max_depth: int = Field(default=12, ge=1)
+    max_aliases: int = Field(default=30, ge=0)
+    max_tokens: int = Field(default=5000, ge=1)
+    max_batch_ids: int = Field(default=200, ge=1)
+    # Fields of one selection set once its fragments are expanded, and of the whole operation.
+    max_fields_per_selection: int = Field(default=100, ge=1)
+    max_total_fields: int = Field(default=1000, ge=1)
+    # Field pairs graphql-core's OverlappingFieldsCanBeMerged rule may compare (it is quadratic).
+    max_overlap_checks: int = Field(default=20_000, ge=1)
+    # Cost points one operation may ask for (README: the cost model).
+    max_cost: int = Field(default=10_000, ge=1)
+    # Request bodies (POST) and query strings (GET) over this many bytes are refused with 413/414.
+    max_body_bytes: int = Field(default=100_000, ge=1024)
+    # Introspection (`__schema`, `__type`) can be switched off per deployment.
+    introspection: bool = True
+
+
+class RateLimitSettings(BaseModel):
+    """Cost-based rate limit per API key: a bucket of points refilled over a window."""
+
+    enabled: bool = True
+    # Default bucket size per key (organizations may have their own, see README).
+    points: int = Field(default=30_000, ge=1)
+    # An empty bucket is full again after this many seconds (refilled continuously).
+    window_seconds: float = Field(default=60.0, gt=0)
+
+
+class PersistedQuerySettings(BaseModel):
+    """Automatic persisted queries and trusted documents (SPEC §9)."""
+
+    # Deployment-wide persisted-only mode: only trusted documents run.
+    only: bool = False
+    # How long an APQ registration lives in Redis after its last use.
+    apq_ttl_seconds: int = Field(default=30 * 86400, ge=60)
+    # Prepared (parsed, validated, measured) documents kept per process.
+    cache_size: int = Field(default=2000, ge=16)
+    # A trusted document removed with `documents remove` stops working within this time.
+    trusted_cache_seconds: float = Field(default=60.0, ge=0)
 
 
 class Settings(BaseSettings):
@@ -86,6 +120,10 @@ class Settings(BaseSettings):
     default_lookback_days: int = Field(default=90, ge=1, le=366)
     idempotency_ttl_seconds: int = Field(default=600, ge=1)
     limits: LimitSettings = LimitSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
+    persisted_queries: PersistedQuerySettings = PersistedQuerySettings()
+    # Browser origins allowed to call the API (CORS); none by default.
+    cors_allow_origins: list[str] = []
     worker: WorkerSettings = WorkerSettings()
     instagram: InstagramSettings = InstagramSettings()
     tiktok: TikTokSettings = TikTokSettings()

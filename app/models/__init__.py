@@ -8,6 +8,7 @@ from app.models.idempotency import IdempotencyRecord
 from app.models.metrics import MetricDay, MetricScope, ScopeKind
 from app.models.organization import Organization
 from app.models.snapshot import AccountSnapshot, VideoSnapshot
+from app.models.trusted_document import TrustedDocument
 from app.models.video import Video
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Platform",
     "Scope",
     "ScopeKind",
+    "TrustedDocument",
     "Video",
     "VideoSnapshot",
 ]

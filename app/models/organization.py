@@ -12,6 +12,10 @@ class Organization(Model):
     max_recent_posts = fields.IntField(default=50)
     lookback_days = fields.IntField(default=90)
     persisted_queries_only = fields.BooleanField(default=False)
+    # Rate limit in cost points per key and window: the operator's ceiling (null = the
+    # deployment default) and the organization's own choice at or below it (null = the ceiling).
+    rate_limit_ceiling = fields.IntField(null=True)
+    rate_limit_points = fields.IntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
