@@ -28,6 +28,12 @@ async def run_demo(settings: Settings, host: str, port: int, simulator_port: int
         update={
             "instagram": InstagramSettings(base_url=f"{base}/instagram"),
             "tiktok": TikTokSettings(base_url=f"{base}/tiktok"),
+            # The demo's own GraphiQL, under either loopback name, plus whatever is configured.
+            "cors_allow_origins": [
+                *settings.cors_allow_origins,
+                f"http://127.0.0.1:{port}",
+                f"http://localhost:{port}",
+            ],
         }
     )
     try:

@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
+from app.cors import cors_middleware
 from app.db import tortoise_config
 from app.graphql.graphiql import STATIC_DIR, STATIC_MOUNT
 from app.graphql.http import graphql_endpoint
@@ -96,7 +97,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/readyz", readyz),
             Mount(STATIC_MOUNT, StaticFiles(directory=STATIC_DIR), name="graphiql-static"),
         ],
-        middleware=[Middleware(RequestContextMiddleware)],
+        middleware=[Middleware(RequestContextMiddleware), *cors_middleware(settings)],
         lifespan=lifespan,
     )
     app.state.settings = settings
