@@ -73,6 +73,33 @@ def cmd_org_create(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_orm(settings, work))
 
 
+def cmd_org_rate_limit(settings: Settings, args: argparse.Namespace) -> int:
+    """Set an organization's rate-limit ceiling and/or points, then print the limit in force."""
+    from app import models
+    from app.services import rate_limit
+
+    keep = rate_limit.Keep.KEEP
+    ceiling = None if args.no_ceiling else keep if args.ceiling is None else args.ceiling
+    points = None if args.default_points else keep if args.points is None else args.points
+
+    async def work() -> int:
+        org = await models.Organization.filter(id=args.org_id).first()
+        if org is None:
+            print(f"error: no organization {args.org_id}", file=sys.stderr)
+            return 2
+        try:
+            policy = await rate_limit.set_operator_limits(
+                org, settings, ceiling=ceiling, points=points
+            )
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(rate_limit.describe_policy(org, policy))
+        return 0
+
+    return asyncio.run(_with_orm(settings, work))
+
+
 def cmd_key_create(settings: Settings, args: argparse.Namespace) -> int:
     """Create an API key and print it (the only time it is shown)."""
     from app import models
@@ -239,6 +266,24 @@ def build_parser() -> argparse.ArgumentParser:
     org_create = org.add_parser("create", help="create an organization")
     org_create.add_argument("name")
     org_create.set_defaults(func=cmd_org_create)
+    org_rate = org.add_parser(
+        "rate-limit",
+        help="set or show an organization's rate limit (cost points per API key and window)",
+        description="The organization's own choice (setRateLimit, or --points here) applies, "
+        "capped at its ceiling; without a choice, the ceiling; without a ceiling, the "
+        "deployment default (CREATORAUDIT_RATE_LIMIT__POINTS). Organizations may choose any "
+        "limit up to their ceiling. Prints the limit in force.",
+    )
+    org_rate.add_argument("org_id", type=int, metavar="ORG_ID")
+    ceiling = org_rate.add_mutually_exclusive_group()
+    ceiling.add_argument("--ceiling", type=int, metavar="N", help="the most it may choose")
+    ceiling.add_argument("--no-ceiling", action="store_true", help="back to the default")
+    points = org_rate.add_mutually_exclusive_group()
+    points.add_argument("--points", type=int, metavar="N", help="set its limit for it")
+    points.add_argument(
+        "--default-points", action="store_true", help="drop its choice: the ceiling applies"
+    )
+    org_rate.set_defaults(func=cmd_org_rate_limit)
 
     key = sub.add_parser("key", help="API keys").add_subparsers(dest="action", required=True)
     key_create = key.add_parser("create", help="create an API key and print it once")

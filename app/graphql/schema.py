@@ -15,6 +15,7 @@ from app.graphql.execution import CachedNameConverter, FastExecutionContext
 from app.graphql.mutations.accounts import AccountMutations
 from app.graphql.mutations.api_keys import ApiKeyMutations
 from app.graphql.mutations.creators import CreatorMutations
+from app.graphql.mutations.rate_limits import RateLimitMutations
 from app.graphql.mutations.refresh import RefreshMutations
 from app.graphql.mutations.videos import VideoMutations
 from app.graphql.queries import Query as CoreQuery
@@ -32,7 +33,12 @@ class Query(CoreQuery, BatchQueries, DiscoveryQueries):
 
 @strawberry.type(description="Write operations (scope WRITE, API keys ADMIN).")
 class Mutation(
-    AccountMutations, VideoMutations, CreatorMutations, ApiKeyMutations, RefreshMutations
+    AccountMutations,
+    VideoMutations,
+    CreatorMutations,
+    ApiKeyMutations,
+    RefreshMutations,
+    RateLimitMutations,
 ):
     """The root mutation type."""
 

@@ -21,7 +21,9 @@ from app.graphql.types.metric_fields import (
     engagement_series,
 )
 from app.graphql.types.metrics import EngagementComparison, EngagementMetrics, EngagementSeries
+from app.graphql.types.rate_limit_policy import RateLimitPolicy
 from app.models import Scope, ScopeKind
+from app.services import rate_limit
 
 ApiKeyScope = Scope
 strawberry.enum(
@@ -57,6 +59,12 @@ class Organization(Node):
     @strawberry.field(description="How many days back a refresh discovers posts.")
     def lookback_days(self) -> int:
         return self.row.lookback_days
+
+    @strawberry.field(
+        description="How many cost points each of the organization's API keys gets per window."
+    )
+    def rate_limit_policy(self, info: Info) -> RateLimitPolicy:
+        return RateLimitPolicy.of(rate_limit.policy_of(self.row, info.context.settings))
 
     # Synchronous on purpose: a prefetched value comes back without a task; otherwise the
     # returned awaitable goes through the same batched loaders.
