@@ -174,6 +174,27 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         return 130
 
 
+def cmd_documents_load(settings: Settings, args: argparse.Namespace) -> int:
+    """Load a trusted-document manifest (Apollo persisted query list or Relay map)."""
+    from app.documents_cli import load_manifest
+
+    return asyncio.run(_with_orm(settings, lambda: load_manifest(settings, args.file, args.source)))
+
+
+def cmd_documents_list(settings: Settings, args: argparse.Namespace) -> int:
+    """List trusted documents."""
+    from app.documents_cli import list_documents
+
+    return asyncio.run(_with_orm(settings, lambda: list_documents(args.source)))
+
+
+def cmd_documents_remove(settings: Settings, args: argparse.Namespace) -> int:
+    """Remove trusted documents by id or by source."""
+    from app.documents_cli import remove_documents
+
+    return asyncio.run(_with_orm(settings, lambda: remove_documents(args.ids, args.source)))
+
+
 def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
     """Print or write the GraphQL SDL."""
     from app.graphql.schema import schema
@@ -237,6 +258,33 @@ def cmd_benchmark_worker(settings: Settings, args: argparse.Namespace) -> int:
     print(format_report(report))
     print(report_json(report))
     return 0 if report.ok else 1
+
+
+def add_documents_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`creatoraudit documents load|list|remove`: trusted documents for persisted-only clients."""
+    documents = sub.add_parser("documents", help="trusted (persisted) documents").add_subparsers(
+        dest="action", required=True
+    )
+    load = documents.add_parser(
+        "load",
+        help="load a manifest: Apollo's persisted query list or Relay's {id: text} map",
+        description="Every document is parsed, checked against the limits and validated "
+        "against the schema first; nothing is stored unless all are valid and no id is "
+        "already stored with another text. Exit code 0: loaded; 1: id conflicts; 2: invalid "
+        "file or documents.",
+    )
+    load.add_argument("file", metavar="FILE")
+    load.add_argument("--source", help="a label kept with each document (default: file name)")
+    load.set_defaults(func=cmd_documents_load)
+    listing = documents.add_parser("list", help="list trusted documents")
+    listing.add_argument("--source")
+    listing.set_defaults(func=cmd_documents_list)
+    remove = documents.add_parser(
+        "remove", help="remove trusted documents (API processes forget them within a minute)"
+    )
+    remove.add_argument("ids", nargs="*", metavar="ID")
+    remove.add_argument("--source", help="remove every document loaded with this source")
+    remove.set_defaults(func=cmd_documents_remove)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -372,6 +420,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--redis-url", help="default: CREATORAUDIT_REDIS_URL, else redis://127.0.0.1:6379"
     )
     wbench.set_defaults(func=cmd_benchmark_worker)
+
+    add_documents_parser(sub)
 
     export = sub.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--output", "-o")

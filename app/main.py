@@ -20,9 +20,15 @@ from app.cors import cors_middleware
 from app.db import tortoise_config
 from app.graphql.graphiql import STATIC_DIR, STATIC_MOUNT
 from app.graphql.http import graphql_endpoint
+from app.graphql.persisted import DocumentResolver, TrustedDocuments
+from app.graphql.prepared import DocumentCache
+from app.graphql.rate_limiting import RateGate
+from app.graphql.schema import schema
 from app.middleware import RequestContextMiddleware
 from app.platforms.budget import LocalBudget
 from app.platforms.http import create_session
+from app.services.query_registry import LocalQueryRegistry, QueryRegistry, RedisQueryRegistry
+from app.services.rate_limit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from app.services.refresh import build_platform_clients
 from app.settings import Settings
 from app.worker.jobs import WorkerDeps
@@ -56,6 +62,23 @@ async def readyz(request: Request) -> Response:
     )
 
 
+def _open_request_services(app: Starlette, settings: Settings) -> None:
+    """Document cache, persisted-query stores and the rate limiter, in Redis when configured."""
+    redis = app.state.redis
+    cache = DocumentCache(schema._schema, settings.limits, settings.persisted_queries.cache_size)
+    registry: QueryRegistry = (
+        RedisQueryRegistry(redis, settings.persisted_queries.apq_ttl_seconds)
+        if redis is not None
+        else LocalQueryRegistry()
+    )
+    trusted = TrustedDocuments(cache, settings.persisted_queries.trusted_cache_seconds)
+    app.state.document_resolver = DocumentResolver(cache, trusted, registry)
+    limiter: RateLimiter | None = None
+    if settings.rate_limit.enabled:
+        limiter = RedisRateLimiter(redis) if redis is not None else LocalRateLimiter()
+    app.state.rate_gate = RateGate(limiter, settings)
+
+
 def create_app(settings: Settings) -> Starlette:
     """Build the application for `settings`."""
 
@@ -77,6 +100,7 @@ def create_app(settings: Settings) -> Starlette:
                 )
                 embedded.start()
                 app.state.refresher = embedded
+            _open_request_services(app, settings)
             try:
                 yield
             finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from app.models import Scope
 from app.services.api_keys import create_api_key
 from app.settings import Settings
 
-__all__ = ["GraphQLResponse", "Org", "count_statements"]
+__all__ = ["GraphQLResponse", "Org", "count_statements", "running_app"]
 
 ENGINE = os.environ.get("CREATORAUDIT_TEST_DB", "postgres")
 PG_ADMIN_URL = os.environ.get("CREATORAUDIT_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -65,6 +66,13 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture(scope="session")
 async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """The real ASGI app, lifespan included, behind an HTTP client."""
+    async with running_app(settings) as client:
+        yield client
+
+
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """Another instance of the app (its own lifespan, caches and limiter), over HTTP."""
     app = create_app(settings)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
@@ -74,11 +82,20 @@ async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 @dataclass
 class GraphQLResponse:
-    """A decoded GraphQL response."""
+    """A decoded GraphQL response; `body` without the top-level `extensions` (cost and budget,
+    which change with every request), kept apart in `extensions`."""
 
     status: int
     body: dict[str, Any]
     headers: httpx.Headers
+    extensions: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> GraphQLResponse:
+        """Decode an HTTP response of /graphql."""
+        body = response.json()
+        extensions = body.pop("extensions", None)
+        return cls(response.status_code, body, response.headers, extensions)
 
     @property
     def data(self) -> Any:
@@ -119,7 +136,7 @@ class Org:
             json={"query": query, "variables": variables or {}},
             headers={"Authorization": f"Bearer {self.keys[scope]}", **(headers or {})},
         )
-        return GraphQLResponse(response.status_code, response.json(), response.headers)
+        return GraphQLResponse.of(response)
 
 
 @pytest.fixture

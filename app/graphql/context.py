@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 import strawberry
+from graphql import DocumentNode
 from starlette.requests import Request
 
 from app import models
 from app.graphql.errors import InsufficientScope
 from app.graphql.loaders import Loaders
 from app.models import Scope
+from app.services.rate_limit import RateDecision
 from app.services.tenancy import Tenant
 from app.settings import Settings
 from app.worker.refreshers import Refresher
@@ -30,6 +32,10 @@ class Context:
     request_id: str
     refresher: Refresher | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
+    # The document as the endpoint prepared it (parsed and validated once per process).
+    document: DocumentNode | None = None
+    # What this request spent of its key's budget; None when rate limiting is off.
+    rate_limit: RateDecision | None = None
 
     def require_scope(self, scope: Scope) -> None:
         """Raise INSUFFICIENT_SCOPE unless the key's scope includes `scope`."""

@@ -9,6 +9,10 @@ Exception tree:
     ├── NotFound             NOT_FOUND
     ├── BadUserInput         BAD_USER_INPUT    (names the offending argument in `field`)
     ├── QueryTooComplex      QUERY_TOO_COMPLEX (with the measured numbers)
+    ├── PersistedQueryNotFound   PERSISTED_QUERY_NOT_FOUND (HTTP 200 for APQ hashes, 404 for ids)
+    ├── PersistedQueryRequired   PERSISTED_QUERY_REQUIRED  (HTTP 400)
+    ├── RateLimited          RATE_LIMITED      (HTTP 429 with Retry-After)
+    ├── ServiceUnavailable   SERVICE_UNAVAILABLE (HTTP 503 with Retry-After)
     └── ...                  the other codes are raised by their own subsystems
 
 Expected problems of mutations are not exceptions: they are `UserError` values in payloads.
@@ -36,6 +40,7 @@ class ErrorCode(StrEnum):
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
     PERSISTED_QUERY_REQUIRED = "PERSISTED_QUERY_REQUIRED"
     UPSTREAM_ERROR = "UPSTREAM_ERROR"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
@@ -94,6 +99,44 @@ class QueryTooComplex(ApiError):
     """The operation exceeds a depth, alias, token or cost limit."""
 
     code = ErrorCode.QUERY_TOO_COMPLEX
+
+
+class PersistedQueryNotFound(ApiError):
+    """An APQ hash or trusted-document id the server does not know.
+
+    The message is Apollo's `PersistedQueryNotFound`, which Apollo Client's persisted-query
+    link looks for before resending the request with the document text.
+    """
+
+    code = ErrorCode.PERSISTED_QUERY_NOT_FOUND
+
+    def __init__(self, message: str = "PersistedQueryNotFound", *, status: int = 200) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class PersistedQueryRequired(ApiError):
+    """Only trusted documents may run for this key, organization or deployment."""
+
+    code = ErrorCode.PERSISTED_QUERY_REQUIRED
+
+    def __init__(
+        self,
+        message: str = "Only trusted (persisted) documents may run here; send a document id",
+    ) -> None:
+        super().__init__(message)
+
+
+class RateLimited(ApiError):
+    """The key's cost budget cannot pay for this operation now."""
+
+    code = ErrorCode.RATE_LIMITED
+
+
+class ServiceUnavailable(ApiError):
+    """A backing service (database, Redis) cannot be reached."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
 
 
 @strawberry.type(description="An expected problem with a mutation's input, returned as data.")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.execution import ExecutionContext
 
@@ -18,16 +17,18 @@ from app.graphql.mutations.creators import CreatorMutations
 from app.graphql.mutations.rate_limits import RateLimitMutations
 from app.graphql.mutations.refresh import RefreshMutations
 from app.graphql.mutations.videos import VideoMutations
+from app.graphql.prepared import UsePreparedDocument
 from app.graphql.queries import Query as CoreQuery
 from app.graphql.types.account import Account
 from app.graphql.types.creator import Creator
 from app.graphql.types.organization import ApiKey, Organization
+from app.graphql.types.rate_limit import RateLimitQueries
 from app.graphql.types.scalars import SCALAR_MAP
 from app.graphql.types.video import AccountVideo, IndividualVideo
 
 
 @strawberry.type(description="Read operations. Every result is confined to the key's organization.")
-class Query(CoreQuery, BatchQueries, DiscoveryQueries):
+class Query(CoreQuery, BatchQueries, DiscoveryQueries, RateLimitQueries):
     """The root query type."""
 
 
@@ -56,7 +57,7 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[Account, AccountVideo, IndividualVideo, Creator, Organization, ApiKey],
-    extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+    extensions=[UsePreparedDocument],
     config=StrawberryConfig(scalar_map=SCALAR_MAP, name_converter=CachedNameConverter()),
     execution_context_class=FastExecutionContext,
 )

@@ -8,7 +8,7 @@ import pytest
 from graphql import GraphQLError
 
 from app.graphql.errors import NotFound
-from app.graphql.http import format_error
+from app.graphql.http_response import format_error
 
 
 def test_unexpected_exception_is_masked_and_logged_with_the_request_id(

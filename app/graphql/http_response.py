@@ -1,0 +1,97 @@
+"""Writing GraphQL responses: error formatting, JSON bodies, rate-limit headers and ETags."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+import orjson
+from graphql import GraphQLError
+from starlette.responses import Response
+
+from app.graphql.errors import ApiError, ErrorCode
+
+logger = logging.getLogger("creatoraudit.graphql")
+
+# GET answers of persisted documents: private to the key's tenant, revalidated every time.
+CACHEABLE_HEADERS = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
+
+
+def error_payload(error: ApiError) -> dict[str, Any]:
+    """A GraphQL error object for an ApiError."""
+    return {"message": error.message, "extensions": error.extensions}
+
+
+def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
+    """A client-facing error: coded errors kept, unexpected ones masked but logged."""
+    original = error.original_error
+    formatted: dict[str, Any] = {"message": error.message}
+    if error.locations:
+        formatted["locations"] = [
+            {"line": loc.line, "column": loc.column} for loc in error.locations
+        ]
+    if error.path is not None:
+        formatted["path"] = list(error.path)
+    if isinstance(original, ApiError):
+        formatted["message"] = original.message
+        formatted["extensions"] = original.extensions
+    elif original is None or error.path is None:
+        # Parse, validation and variable-coercion errors describe the client's document.
+        formatted["extensions"] = {"code": ErrorCode.BAD_USER_INPUT.value}
+    else:
+        logger.error(
+            "unexpected error in resolver",
+            exc_info=original,
+            extra={"request_id": request_id, "path": error.path},
+        )
+        formatted["message"] = "Internal server error"
+        formatted["extensions"] = {
+            "code": ErrorCode.INTERNAL_SERVER_ERROR.value,
+            "requestId": request_id,
+        }
+    return formatted
+
+
+def serialise(payload: dict[str, Any], extensions: dict[str, Any] | None) -> tuple[bytes, bytes]:
+    """The body, and the bytes its ETag is computed from (the body without `extensions`).
+
+    `extensions` (cost and remaining budget) change on every request; the ETag must only
+    change with the answer itself, so the extensions are spliced in after hashing.
+    """
+    core = orjson.dumps(payload)
+    if not extensions:
+        return core, core
+    joiner = b"," if len(core) > 2 else b""
+    return core[:-1] + joiner + b'"extensions":' + orjson.dumps(extensions) + b"}", core
+
+
+def etag_of(core: bytes) -> str:
+    """A strong entity tag for an answer."""
+    return '"' + hashlib.sha256(core).hexdigest()[:40] + '"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header names `etag` (weak comparison, as RFC 9110 asks)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    wanted = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
+
+
+def render_bytes(
+    body: bytes, status: int, media_type: str, headers: dict[str, str] | None = None
+) -> Response:
+    """A GraphQL response from an already serialised body."""
+    return Response(
+        body, status_code=status, media_type=f"{media_type}; charset=utf-8", headers=headers
+    )
+
+
+def render(
+    payload: dict[str, Any], status: int, media_type: str, headers: dict[str, str] | None = None
+) -> Response:
+    """Serialise a GraphQL response."""
+    return render_bytes(orjson.dumps(payload), status, media_type, headers)

@@ -1,0 +1,136 @@
+"""The rate-limit gate of the endpoint: one spend per request, headers, `extensions.cost`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from graphql import DocumentNode, OperationDefinitionNode
+
+from app import models
+from app.graphql.errors import RateLimited, ServiceUnavailable
+from app.graphql.http_request import HttpError
+from app.graphql.prepared import PreparedDocument
+from app.services.rate_limit import (
+    RateDecision,
+    RateLimiter,
+    RateLimiterUnavailable,
+    effective_limit,
+)
+from app.settings import Settings
+
+# When the limiter's store cannot be reached, clients retry after this many seconds.
+UNAVAILABLE_RETRY_SECONDS = 5
+
+
+def operation_cost(
+    document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any] | None
+) -> int:
+    """Requested cost (placeholder until the cost model lands)."""
+    return 1
+
+
+def actual_cost(
+    document: DocumentNode, operation: OperationDefinitionNode, data: dict[str, Any] | None
+) -> int:
+    """Actual cost (placeholder until the cost model lands)."""
+    return 0 if data is None else 1
+
+
+@dataclass(frozen=True, slots=True)
+class Spent:
+    """What one request spent: the decision (None when rate limiting is off) and its headers."""
+
+    decision: RateDecision | None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def cost_extension(
+        self,
+        requested: int,
+        data: dict[str, Any] | None,
+        prepared: PreparedDocument,
+        operation: OperationDefinitionNode,
+    ) -> dict[str, Any] | None:
+        """`extensions.cost` of the response: requested and actual cost, and the budget."""
+        if self.decision is None or prepared.document is None:
+            return None
+        return {
+            "cost": {
+                "requested": requested,
+                "actual": actual_cost(prepared.document, operation, data),
+                "limit": self.decision.limit,
+                "remaining": self.decision.remaining,
+                "resetAt": reset_at_iso(self.decision),
+            }
+        }
+
+
+def reset_at_iso(decision: RateDecision) -> str:
+    """When the key's bucket is full again, as an ISO 8601 UTC time."""
+    return datetime.fromtimestamp(math.ceil(decision.reset_at), UTC).isoformat()
+
+
+def rate_headers(decision: RateDecision) -> dict[str, str]:
+    """X-RateLimit-Limit, -Remaining and -Reset (unix seconds) of a decision."""
+    return {
+        "X-RateLimit-Limit": str(decision.limit),
+        "X-RateLimit-Remaining": str(decision.remaining),
+        "X-RateLimit-Reset": str(math.ceil(decision.reset_at)),
+    }
+
+
+class RateGate:
+    """Spends a request's cost from its key's bucket, or refuses it with 429."""
+
+    def __init__(self, limiter: RateLimiter | None, settings: Settings) -> None:
+        self._limiter = limiter
+        self._settings = settings
+
+    async def spend(self, api_key: models.ApiKey, cost: int) -> Spent:
+        """Spend `cost` points of the key's budget; raises HttpError 429 or 503."""
+        if self._limiter is None:
+            return Spent(None)
+        limit = effective_limit(api_key.organization, self._settings)
+        try:
+            decision = await self._limiter.spend(
+                api_key.id, cost, limit, self._settings.rate_limit.window_seconds
+            )
+        except RateLimiterUnavailable:
+            raise HttpError(
+                503,
+                ServiceUnavailable("The rate limiter cannot be reached; retry shortly"),
+                {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
+            ) from None
+        headers = rate_headers(decision)
+        if not decision.allowed:
+            raise HttpError(429, _refusal(decision), {**headers, **_retry_after(decision)})
+        return Spent(decision, headers)
+
+
+def _refusal(decision: RateDecision) -> RateLimited:
+    if decision.cost > decision.limit:
+        return RateLimited(
+            f"The operation costs {decision.cost} points, more than the key's whole budget of "
+            f"{decision.limit}",
+            cost=decision.cost,
+            limit=decision.limit,
+        )
+    wait = math.ceil(decision.retry_after or 0)
+    return RateLimited(
+        f"Rate limit exceeded: the operation costs {decision.cost} points and "
+        f"{decision.remaining} remain; retry in {wait} s",
+        cost=decision.cost,
+        remaining=decision.remaining,
+        limit=decision.limit,
+        retryAfter=wait,
+        resetAt=reset_at_iso(decision),
+    )
+
+
+def _retry_after(decision: RateDecision) -> dict[str, str]:
+    seconds = decision.retry_after
+    if seconds is None:
+        seconds = max(0.0, decision.reset_at - datetime.now(UTC).timestamp())
+    return {"Retry-After": str(max(1, math.ceil(seconds)))}

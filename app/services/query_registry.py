@@ -1,0 +1,70 @@
+"""The automatic-persisted-query registry: SHA-256 → document text, shared by API processes."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+DEFAULT_PREFIX = "creatoraudit:apq:"
+# Registrations kept in process memory when there is no Redis (the embedded mode).
+LOCAL_CAPACITY = 10_000
+
+
+class QueryRegistry(Protocol):
+    """Where documents registered through Apollo's APQ protocol live."""
+
+    async def get(self, sha256: str) -> str | None:
+        """The registered text of `sha256`, or None."""
+        ...
+
+    async def put(self, sha256: str, text: str) -> None:
+        """Register `text` under its (already verified) hash."""
+        ...
+
+
+class RedisQueryRegistry:
+    """Registrations in Redis, so every API process sees what any one registered.
+
+    Each registration lives `ttl_seconds` after its last use: a read renews it in the same
+    command (GETEX), so documents clients still send never expire.
+    """
+
+    def __init__(self, redis: Redis, ttl_seconds: int, prefix: str = DEFAULT_PREFIX) -> None:
+        self._redis = redis
+        self._ttl = ttl_seconds
+        self._prefix = prefix
+
+    async def get(self, sha256: str) -> str | None:
+        """The registered text, its lifetime renewed."""
+        value = await self._redis.getex(self._prefix + sha256, ex=self._ttl)
+        if value is None:
+            return None
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    async def put(self, sha256: str, text: str) -> None:
+        """Register (or renew) a document."""
+        await self._redis.set(self._prefix + sha256, text.encode(), ex=self._ttl)
+
+
+class LocalQueryRegistry:
+    """Registrations in this process only, least recently used dropped first."""
+
+    def __init__(self, capacity: int = LOCAL_CAPACITY) -> None:
+        self._texts: OrderedDict[str, str] = OrderedDict()
+        self._capacity = capacity
+
+    async def get(self, sha256: str) -> str | None:
+        """The registered text, marked as recently used."""
+        text = self._texts.get(sha256)
+        if text is not None:
+            self._texts.move_to_end(sha256)
+        return text
+
+    async def put(self, sha256: str, text: str) -> None:
+        """Register a document, dropping the least recently used one when full."""
+        self._texts[sha256] = text
+        self._texts.move_to_end(sha256)
+        while len(self._texts) > self._capacity:
+            self._texts.popitem(last=False)
