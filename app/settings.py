@@ -68,7 +68,7 @@ class LimitSettings(BaseModel):
     # Field pairs graphql-core's OverlappingFieldsCanBeMerged rule may compare (it is quadratic).
     max_overlap_checks: int = Field(default=20_000, ge=1)
     # Cost points one operation may ask for (README: the cost model).
-    max_cost: int = Field(default=10_000, ge=1)
+    max_cost: int = Field(default=25_000, ge=1)
     # Request bodies (POST) and query strings (GET) over this many bytes are refused with 413/414.
     max_body_bytes: int = Field(default=100_000, ge=1024)
     # Introspection (`__schema`, `__type`) can be switched off per deployment.
@@ -80,7 +80,7 @@ class RateLimitSettings(BaseModel):
 
     enabled: bool = True
     # Default bucket size per key (organizations may have their own, see README).
-    points: int = Field(default=30_000, ge=1)
+    points: int = Field(default=100_000, ge=1)
     # An empty bucket is full again after this many seconds (refilled continuously).
     window_seconds: float = Field(default=60.0, gt=0)
 

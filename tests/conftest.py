@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +26,9 @@ from app.main import create_app
 from app.models import Scope
 from app.services.api_keys import create_api_key
 from app.settings import Settings
+from tests.js.api_server import running_api_server
 
-__all__ = ["GraphQLResponse", "Org", "count_statements", "running_app"]
+__all__ = ["GraphQLResponse", "Org", "Servers", "count_statements", "running_app"]
 
 ENGINE = os.environ.get("CREATORAUDIT_TEST_DB", "postgres")
 PG_ADMIN_URL = os.environ.get("CREATORAUDIT_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -159,3 +160,41 @@ async def org(make_org: Callable[..., Awaitable[Org]]) -> Org:
     """One isolated organization."""
     result: Org = await make_org()
     return result
+
+
+# Pairs of `creatoraudit serve` processes on the session's database, with and without Redis.
+Servers = tuple[httpx.AsyncClient, httpx.AsyncClient]
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+async def _pair(database_url: str, log_dir: Path, env: dict[str, str]) -> AsyncIterator[Servers]:
+    with ExitStack() as stack:
+        servers = [
+            stack.enter_context(running_api_server(database_url, log_dir / str(i), env))
+            for i in range(2)
+        ]
+        async with (
+            httpx.AsyncClient(base_url=servers[0].base_url) as first,
+            httpx.AsyncClient(base_url=servers[1].base_url) as second,
+        ):
+            yield first, second
+
+
+@pytest.fixture(scope="module")
+async def shared_servers(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Servers]:
+    """Two API processes sharing Redis (the production shape)."""
+    async for pair in _pair(
+        database_url, tmp_path_factory.mktemp("shared"), {"CREATORAUDIT_REDIS_URL": REDIS_URL}
+    ):
+        yield pair
+
+
+@pytest.fixture(scope="module")
+async def embedded_servers(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Servers]:
+    """Two API processes without Redis (each with its own memory)."""
+    async for pair in _pair(database_url, tmp_path_factory.mktemp("embedded"), {}):
+        yield pair

@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse, Response
 
 from app import models
 from app.graphql.context import build_context
+from app.graphql.cost import CostPlan, requested_cost
 from app.graphql.errors import (
     ApiError,
     BadUserInput,
@@ -49,7 +50,7 @@ from app.graphql.http_response import (
     serialise,
 )
 from app.graphql.persisted import DocumentResolver, ResolvedDocument
-from app.graphql.rate_limiting import RateGate, Spent, operation_cost
+from app.graphql.rate_limiting import RateGate, Spent
 from app.graphql.schema import schema
 from app.services.api_keys import authenticate
 from app.settings import Settings
@@ -74,7 +75,7 @@ class Admitted:
     params: GraphQLRequest
     resolved: ResolvedDocument
     operation: OperationDefinitionNode
-    cost: int
+    cost: CostPlan
 
 
 async def graphql_endpoint(request: Request) -> Response:
@@ -114,7 +115,9 @@ async def _handle(request: Request, settings: Settings, media_type: str) -> Resp
     except Refused as refused:
         admitted = refused
     # One spend per authenticated request: a refused request costs one point.
-    spent = await gate.spend(api_key, admitted.cost if isinstance(admitted, Admitted) else 1)
+    spent = await gate.spend(
+        api_key, admitted.cost.requested if isinstance(admitted, Admitted) else 1
+    )
     if isinstance(admitted, Refused):
         return render(
             {"errors": admitted.errors},
@@ -159,11 +162,12 @@ async def _admit(
     if request.method == "GET" and operation.operation is not OperationType.QUERY:
         kind = operation.operation.value.capitalize()
         raise _refusal(BadUserInput(f"{kind}s are not allowed over GET"), 405, {"Allow": "POST"})
-    cost = operation_cost(prepared.document, operation, params.variables)
-    if cost > settings.limits.max_cost:
+    cost = requested_cost(schema._schema, prepared.document, operation, params.variables)
+    if cost.requested > settings.limits.max_cost:
         too_costly = QueryTooComplex(
-            f"The operation would cost {cost} points; the maximum is {settings.limits.max_cost}",
-            cost=cost,
+            f"The operation would cost {cost.requested} points; the maximum is "
+            f"{settings.limits.max_cost}",
+            cost=cost.requested,
             maxCost=settings.limits.max_cost,
         )
         raise _refusal(too_costly, document_error_status)
@@ -212,7 +216,7 @@ async def _run(
     if executed:
         payload["data"] = result.data
     status = 200 if executed else (400 if media_type == GRAPHQL_RESPONSE else 200)
-    extensions = spent.cost_extension(admitted.cost, result.data, prepared, admitted.operation)
+    extensions = spent.cost_extension(admitted.cost, result.data)
     body, core = serialise(payload, extensions)
     headers = {**context.response_headers, **spent.headers}
     if request.method == "GET" and admitted.resolved.by_reference and status == 200:

@@ -7,12 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from graphql import DocumentNode, OperationDefinitionNode
-
 from app import models
+from app.graphql.cost import CostPlan, actual_cost
 from app.graphql.errors import RateLimited, ServiceUnavailable
 from app.graphql.http_request import HttpError
-from app.graphql.prepared import PreparedDocument
 from app.services.rate_limit import (
     RateDecision,
     RateLimiter,
@@ -25,20 +23,6 @@ from app.settings import Settings
 UNAVAILABLE_RETRY_SECONDS = 5
 
 
-def operation_cost(
-    document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any] | None
-) -> int:
-    """Requested cost (placeholder until the cost model lands)."""
-    return 1
-
-
-def actual_cost(
-    document: DocumentNode, operation: OperationDefinitionNode, data: dict[str, Any] | None
-) -> int:
-    """Actual cost (placeholder until the cost model lands)."""
-    return 0 if data is None else 1
-
-
 @dataclass(frozen=True, slots=True)
 class Spent:
     """What one request spent: the decision (None when rate limiting is off) and its headers."""
@@ -46,20 +30,14 @@ class Spent:
     decision: RateDecision | None
     headers: dict[str, str] = field(default_factory=dict)
 
-    def cost_extension(
-        self,
-        requested: int,
-        data: dict[str, Any] | None,
-        prepared: PreparedDocument,
-        operation: OperationDefinitionNode,
-    ) -> dict[str, Any] | None:
+    def cost_extension(self, plan: CostPlan, data: dict[str, Any] | None) -> dict[str, Any] | None:
         """`extensions.cost` of the response: requested and actual cost, and the budget."""
-        if self.decision is None or prepared.document is None:
+        if self.decision is None:
             return None
         return {
             "cost": {
-                "requested": requested,
-                "actual": actual_cost(prepared.document, operation, data),
+                "requested": plan.requested,
+                "actual": actual_cost(plan, data),
                 "limit": self.decision.limit,
                 "remaining": self.decision.remaining,
                 "resetAt": reset_at_iso(self.decision),

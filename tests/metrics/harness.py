@@ -49,19 +49,19 @@ query Everything($w: WindowInput!) {
   organization {
     metrics(window: $w) { ...EM } series(window: $w) { ...ES } comparison(window: $w) { ...EC }
   }
-  accounts(first: 200) { nodes {
+  accounts(first: 100) { nodes {
     handle
     metrics(window: $w) { ...EM } series(window: $w) { ...ES } comparison(window: $w) { ...EC }
   } }
-  creators(first: 200) { nodes {
+  creators(first: 100) { nodes {
     name
     metrics(window: $w) { ...EM } series(window: $w) { ...ES } comparison(window: $w) { ...EC }
   } }
-  accountVideos(first: 200) { nodes {
+  accountVideos(first: 100) { nodes {
     videoId account { handle }
     metrics(window: $w) { ...VM } series(window: $w) { ...VS } comparison(window: $w) { ...VC }
   } }
-  individualVideos(first: 200) { nodes {
+  individualVideos(first: 100) { nodes {
     videoId account { handle }
     metrics(window: $w) { ...VM } series(window: $w) { ...VS } comparison(window: $w) { ...VC }
   } }

@@ -602,21 +602,21 @@ async def test_presets_on_a_mixed_history(org: Org) -> None:
 NESTED = (
     """
 query Nested($w: WindowInput!) {
-  accounts(first: 200) { nodes {
+  accounts(first: 10) { nodes {
     id handle
-    videos(first: 200) { nodes {
+    videos(first: 10) { nodes {
       id videoId
       metrics(window: $w) { ...VM } series(window: $w) { ...VS } comparison(window: $w) { ...VC }
     } }
   } }
-  creators(first: 200) { nodes {
+  creators(first: 10) { nodes {
     id name
-    accounts(first: 200) { nodes {
+    accounts(first: 10) { nodes {
       handle
       metrics(window: $w) { ...EM } series(window: $w) { ...ES } comparison(window: $w) { ...EC }
     } }
   } }
-  individualVideos(first: 200) { nodes {
+  individualVideos(first: 10) { nodes {
     id videoId
     asAccountVideo {
       videoId

@@ -10,8 +10,7 @@ import httpx
 import orjson
 
 from app.models import Scope
-from tests.conftest import GraphQLResponse, Org
-from tests.persisted.conftest import Servers
+from tests.conftest import GraphQLResponse, Org, Servers
 
 
 def unique_viewer() -> str:

@@ -1,0 +1,138 @@
+"""Cost-based rate limiting over HTTP: headers, 429, the rateLimit field, shared budgets."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app import models
+from app.models import Scope
+from tests.conftest import GraphQLResponse, Org, Servers
+from tests.js.api_server import running_api_server
+
+VIEWER = "query Viewer { viewer { apiKey { name } } }"
+RATE = "query Rate { rateLimit { limit cost remaining resetAt } }"
+TRACK_OVER_GET = 'mutation { trackAccount(platform: TIKTOK, handle: "x") { created } }'
+
+
+async def limit_org(org: Org, points: int) -> None:
+    """Give the organization's keys `points` per window (the operator's ceiling)."""
+    await models.Organization.filter(id=org.id).update(rate_limit_ceiling=points)
+
+
+async def post(client: httpx.AsyncClient, key: str, body: dict[str, Any]) -> GraphQLResponse:
+    response = await client.post("/graphql", json=body, headers={"Authorization": f"Bearer {key}"})
+    return GraphQLResponse.of(response)
+
+
+def remaining(response: GraphQLResponse) -> int:
+    return int(response.headers["x-ratelimit-remaining"])
+
+
+async def test_every_authenticated_response_carries_the_headers(org: Org) -> None:
+    key = org.keys[Scope.READ]
+    over_get = await org.client.get(
+        "/graphql", params={"query": TRACK_OVER_GET}, headers={"Authorization": f"Bearer {key}"}
+    )
+    answers = [
+        await post(org.client, key, {"query": VIEWER}),
+        await post(org.client, key, {"query": "{ nope }"}),
+        await post(org.client, key, {"query": "{ viewer { "}),
+        await post(org.client, key, {}),
+        await post(org.client, key, {"documentId": "missing"}),
+        GraphQLResponse.of(over_get),
+    ]
+    assert [a.status for a in answers] == [200, 200, 200, 400, 404, 405]
+    for answer in answers:
+        assert int(answer.headers["x-ratelimit-limit"]) == 100_000
+        assert 0 <= remaining(answer) < 100_000
+        assert int(answer.headers["x-ratelimit-reset"]) >= int(time.time())
+    anonymous = await org.client.post("/graphql", json={"query": VIEWER})
+    assert anonymous.status_code == 401
+    assert "x-ratelimit-limit" not in anonymous.headers
+
+
+async def test_rate_limit_field_extensions_and_headers_agree(org: Org) -> None:
+    result = await post(org.client, org.keys[Scope.READ], {"query": RATE})
+    field = result.data["rateLimit"]
+    assert result.extensions is not None
+    cost = result.extensions["cost"]
+    assert field["cost"] == cost["requested"] == 1
+    assert field["limit"] == cost["limit"] == int(result.headers["x-ratelimit-limit"])
+    assert field["remaining"] == cost["remaining"] == remaining(result)
+    assert field["resetAt"] == cost["resetAt"]
+    assert cost["actual"] <= cost["requested"]
+
+
+async def test_over_budget_is_429_and_nothing_executes(org: Org) -> None:
+    await limit_org(org, 25)
+    key = org.keys[Scope.WRITE]
+    track = 'mutation { trackAccount(platform: TIKTOK, handle: "ratelimited") { created } }'
+    spent = await post(org.client, key, {"query": VIEWER})
+    while remaining(spent) >= 11:  # a mutation costs 10 and more
+        spent = await post(org.client, key, {"query": VIEWER})
+    refused = await post(org.client, key, {"query": track})
+    assert refused.status == 429
+    assert refused.codes == ["RATE_LIMITED"]
+    assert "data" not in refused.body
+    assert int(refused.headers["retry-after"]) >= 1
+    assert remaining(refused) == remaining(spent)
+    assert await models.Account.filter(organization_id=org.id).count() == 0
+
+
+async def test_an_operation_costlier_than_the_maximum_is_too_complex(org: Org) -> None:
+    query = (
+        "{ accounts(first: 200) { nodes { videos(first: 200) { nodes { metrics(window: "
+        "{preset: D7}) { views } } } } } }"
+    )
+    result = await post(org.client, org.keys[Scope.READ], {"query": query})
+    assert result.codes == ["QUERY_TOO_COMPLEX"]
+    details = result.errors[0]["extensions"]
+    assert details["cost"] > details["maxCost"] == 25_000
+    assert "data" not in result.body
+
+
+async def test_parallel_requests_never_overspend(org: Org) -> None:
+    await limit_org(org, 20)
+    key = org.keys[Scope.READ]
+    answers = await asyncio.gather(*(post(org.client, key, {"query": RATE}) for _ in range(60)))
+    assert sorted(a.status for a in answers) == [200] * 20 + [429] * 40
+
+
+async def test_two_api_processes_spend_one_budget_through_redis(
+    org: Org, shared_servers: Servers
+) -> None:
+    await limit_org(org, 12)
+    key = org.keys[Scope.READ]
+    first, second = shared_servers
+    statuses = []
+    for index in range(16):
+        client = first if index % 2 == 0 else second
+        statuses.append((await post(client, key, {"query": RATE})).status)
+    assert statuses == [200] * 12 + [429] * 4
+
+
+async def test_without_redis_each_process_has_its_own_bucket(
+    org: Org, embedded_servers: Servers
+) -> None:
+    await limit_org(org, 3)
+    key = org.keys[Scope.READ]
+    first, second = embedded_servers
+    assert [(await post(first, key, {"query": RATE})).status for _ in range(4)] == [200] * 3 + [429]
+    assert (await post(second, key, {"query": RATE})).status == 200
+
+
+async def test_a_disabled_limiter_sends_no_headers(
+    org: Org, database_url: str, tmp_path: Path
+) -> None:
+    env = {"CREATORAUDIT_RATE_LIMIT__ENABLED": "false"}
+    with running_api_server(database_url, tmp_path, env) as server:
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            result = await post(client, org.keys[Scope.READ], {"query": RATE})
+    assert result.data == {"rateLimit": None}
+    assert "x-ratelimit-limit" not in result.headers
+    assert result.extensions is None
