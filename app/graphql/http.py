@@ -11,6 +11,7 @@ GET answers of persisted documents, an ETag.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from app.graphql.errors import (
     PersistedQueryNotFound,
     PersistedQueryRequired,
     QueryTooComplex,
+    ServiceUnavailable,
     Unauthenticated,
 )
 from app.graphql.graphiql import render_graphiql_page
@@ -50,12 +52,15 @@ from app.graphql.http_response import (
     serialise,
 )
 from app.graphql.persisted import DocumentResolver, ResolvedDocument
-from app.graphql.rate_limiting import RateGate, Spent
+from app.graphql.rate_limiting import UNAVAILABLE_RETRY_SECONDS, RateGate, Spent
 from app.graphql.schema import schema
 from app.services.api_keys import authenticate
+from app.services.query_registry import RegistryUnavailable
 from app.settings import Settings
 
 __all__ = ["format_error", "graphql_endpoint"]
+
+logger = logging.getLogger("creatoraudit.graphql")
 
 
 class Refused(Exception):
@@ -126,7 +131,11 @@ async def _handle(request: Request, settings: Settings, media_type: str) -> Resp
             {**admitted.headers, **spent.headers},
         )
     resolver: DocumentResolver = request.app.state.document_resolver
-    await resolver.register(admitted.resolved)
+    try:
+        await resolver.register(admitted.resolved)
+    except RegistryUnavailable:
+        # The answer does not depend on the registration: the client registers again later.
+        logger.warning("APQ registration skipped: the registry is unavailable")
     return await _run(request, settings, api_key, admitted, spent, media_type)
 
 
@@ -148,6 +157,9 @@ async def _admit(
         resolved = await resolver.resolve(params.document, _persisted_only(settings, api_key))
     except PersistedQueryNotFound as exc:
         raise _refusal(exc, exc.status) from None
+    except RegistryUnavailable:
+        unavailable = ServiceUnavailable("Persisted queries are unavailable; retry shortly")
+        raise _refusal(unavailable, 503, {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)}) from None
     except (BadUserInput, PersistedQueryRequired) as exc:
         raise _refusal(exc, 400) from None
     prepared = resolved.prepared

@@ -6,21 +6,26 @@ from collections import OrderedDict
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 DEFAULT_PREFIX = "creatoraudit:apq:"
 # Registrations kept in process memory when there is no Redis (the embedded mode).
 LOCAL_CAPACITY = 10_000
 
 
+class RegistryUnavailable(Exception):
+    """The shared registry (Redis) did not answer."""
+
+
 class QueryRegistry(Protocol):
     """Where documents registered through Apollo's APQ protocol live."""
 
     async def get(self, sha256: str) -> str | None:
-        """The registered text of `sha256`, or None."""
+        """The registered text of `sha256`, or None; RegistryUnavailable when unreachable."""
         ...
 
     async def put(self, sha256: str, text: str) -> None:
-        """Register `text` under its (already verified) hash."""
+        """Register `text` under its (already verified) hash; RegistryUnavailable likewise."""
         ...
 
 
@@ -38,14 +43,20 @@ class RedisQueryRegistry:
 
     async def get(self, sha256: str) -> str | None:
         """The registered text, its lifetime renewed."""
-        value = await self._redis.getex(self._prefix + sha256, ex=self._ttl)
+        try:
+            value = await self._redis.getex(self._prefix + sha256, ex=self._ttl)
+        except (RedisError, OSError) as exc:
+            raise RegistryUnavailable(f"persisted-query registry unavailable: {exc}") from exc
         if value is None:
             return None
         return value.decode() if isinstance(value, bytes) else str(value)
 
     async def put(self, sha256: str, text: str) -> None:
         """Register (or renew) a document."""
-        await self._redis.set(self._prefix + sha256, text.encode(), ex=self._ttl)
+        try:
+            await self._redis.set(self._prefix + sha256, text.encode(), ex=self._ttl)
+        except (RedisError, OSError) as exc:
+            raise RegistryUnavailable(f"persisted-query registry unavailable: {exc}") from exc
 
 
 class LocalQueryRegistry:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
 import pytest
 
 from app.models import Scope
 from tests.conftest import Org
+from tests.js.api_server import running_api_server
 
 VIEWER = "query Viewer { viewer { organization { id name } apiKey { name scopes } } }"
 
@@ -198,3 +203,46 @@ async def test_browser_gets_graphiql(org: Org) -> None:
     response = await org.client.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
+
+
+async def test_a_body_over_the_limit_is_413_before_it_is_read(org: Org) -> None:
+    headers = {"Authorization": f"Bearer {org.keys[Scope.READ]}"}
+    padding = " " * 100_001
+    declared = await org.client.post("/graphql", json={"query": VIEWER + padding}, headers=headers)
+    assert declared.status_code == 413
+    assert declared.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"query": "' + VIEWER.encode()
+        for _ in range(200):
+            yield b" " * 1000
+        yield b'"}'
+
+    streamed = await org.client.post(
+        "/graphql",
+        content=chunks(),
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert "content-length" not in streamed.request.headers
+    assert streamed.status_code == 413
+    within = await org.client.post(
+        "/graphql", json={"query": VIEWER + " " * 90_000}, headers=headers
+    )
+    assert within.status_code == 200
+
+
+async def test_a_query_string_over_the_limit_is_414(
+    org: Org, database_url: str, tmp_path: Path
+) -> None:
+    # httpx refuses URLs over 64 KiB, so this server gets a smaller limit.
+    env = {"CREATORAUDIT_LIMITS__MAX_BODY_BYTES": "2048"}
+    with running_api_server(database_url, tmp_path, env) as server:
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            headers = {"Authorization": f"Bearer {org.keys[Scope.READ]}"}
+            long = await client.get(
+                "/graphql", params={"query": VIEWER + " " * 2100}, headers=headers
+            )
+            short = await client.get("/graphql", params={"query": VIEWER}, headers=headers)
+    assert long.status_code == 414
+    assert long.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert short.status_code == 200
