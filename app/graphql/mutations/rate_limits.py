@@ -12,6 +12,7 @@ from app.graphql.errors import UserError, user_error
 from app.graphql.types.rate_limit_policy import RateLimitPolicy
 from app.models import Scope
 from app.services import rate_limit as service
+from app.services.rate_limit import MIN_CHOSEN_POINTS
 
 
 @strawberry.type(description="Result of setRateLimit.")
@@ -39,8 +40,9 @@ class RateLimitMutations:
         points: Annotated[
             int | None,
             strawberry.argument(
-                description="Points per API key and window, at least 1 and at most the "
-                "ceiling (rateLimitPolicy.ceiling); null restores the default (the ceiling)."
+                description=f"Points per API key and window, at least {MIN_CHOSEN_POINTS} (so "
+                "that this mutation always fits) and at most the ceiling "
+                "(rateLimitPolicy.ceiling); null restores the default (the ceiling)."
             ),
         ] = None,
     ) -> SetRateLimitPayload:

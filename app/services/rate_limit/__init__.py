@@ -8,6 +8,7 @@ from app.services.rate_limit.bucket import (
 )
 from app.services.rate_limit.policy import (
     MAX_POINTS,
+    MIN_CHOSEN_POINTS,
     Keep,
     PointsAboveCeiling,
     RateLimitPolicy,
@@ -21,6 +22,7 @@ from app.services.rate_limit.shared import RedisRateLimiter
 
 __all__ = [
     "MAX_POINTS",
+    "MIN_CHOSEN_POINTS",
     "Keep",
     "LocalRateLimiter",
     "PointsAboveCeiling",

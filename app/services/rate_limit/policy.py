@@ -10,6 +10,9 @@ from app.settings import Settings
 
 # GraphQL Int is 32-bit; far below that, a bucket this size still refills exactly (bucket.py).
 MAX_POINTS = 10_000_000
+# The least an organization may choose itself: below a mutation's cost, it could no longer run
+# setRateLimit to undo its choice (only the operator could).
+MIN_CHOSEN_POINTS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +73,10 @@ def policy_of(organization: models.Organization, settings: Settings) -> RateLimi
     )
 
 
-def check_points(points: int, name: str = "points") -> None:
+def check_points(points: int, name: str = "points", least: int = 1) -> None:
     """Raise ValueError unless `points` is a bucket size the limiter takes."""
-    if not 1 <= points <= MAX_POINTS:
-        raise ValueError(f"{name} must be between 1 and {MAX_POINTS:,}, not {points}")
+    if not least <= points <= MAX_POINTS:
+        raise ValueError(f"{name} must be between {least} and {MAX_POINTS:,}, not {points}")
 
 
 async def choose_points(
@@ -81,13 +84,13 @@ async def choose_points(
 ) -> RateLimitPolicy:
     """The organization's own choice (None: back to the default), never above its ceiling.
 
-    Raises ValueError for a size out of range, PointsAboveCeiling above the ceiling.
+    Raises PointsAboveCeiling above the ceiling, ValueError below MIN_CHOSEN_POINTS.
     """
     if points is not None:
         most = ceiling_of(organization, settings)
         if points > most:
             raise PointsAboveCeiling(points, most)
-        check_points(points)
+        check_points(points, least=MIN_CHOSEN_POINTS)
     # An operator lowering the ceiling meanwhile is harmless: effective_limit caps the choice.
     await models.Organization.filter(id=organization.id).update(rate_limit_points=points)
     organization.rate_limit_points = points

@@ -8,11 +8,14 @@ Local refusals: every answer from Redis is a fact ("at some instant after this p
 request, the bucket held L"), and after that instant nothing but time adds points: other
 processes only spend. So until time could have refilled `cost` points, a request of that cost is
 refused here, without a round trip, exactly as Redis would refuse it at that moment. A key
-hammering while exhausted costs no Redis traffic. The refill is over-estimated (elapsed time
-from when the request was *sent*, +0.1 % and +1 ms for clock-rate differences), so these
-refusals err on the side of asking Redis. They assume every process passes the same `limit`
-for a key: while a changed organization limit reaches the processes, one that still uses the
-old, lower limit may refuse for at most one wait what a faster-refilling bucket would allow.
+hammering while exhausted costs no Redis traffic. To decide, the refill is over-estimated
+(time elapsed since the request was *sent*, +0.1 % and +1 ms for clock-rate differences), so
+these refusals err on the side of asking Redis; the numbers reported (`remaining`,
+`retry_after`, `reset_at`) count from when the answer was *received*, so a client that waits
+`retry_after` has waited long enough (by up to one round trip more). They assume every
+process passes the same `limit` for a key: while a changed organization limit reaches the
+processes, one that still uses the old, lower limit may refuse for at most one wait what a
+faster-refilling bucket would allow.
 """
 
 from __future__ import annotations
@@ -77,13 +80,20 @@ def _monotonic_micros() -> int:
 
 @dataclass(frozen=True, slots=True)
 class _Known:
-    """A bucket's level (point·µs) at server time `now`, learned from a request sent at `sent`."""
+    """A bucket's level (point·µs) at server time `now`, learned from a request sent at `sent`
+    and answered at `received` (this process's monotonic clock, µs)."""
 
     limit: int
     window_us: int
     level: int
     now: int
-    sent: int  # this process's monotonic clock, µs
+    sent: int
+    received: int
+
+
+def _refilled(known: _Known, elapsed: int) -> int:
+    capacity = known.limit * known.window_us
+    return min(capacity, known.level + min(max(elapsed, 0), known.window_us) * known.limit)
 
 
 class _RefusalMemo:
@@ -98,12 +108,15 @@ class _RefusalMemo:
         known = self._known.get(key_id)
         if known is None or known.limit != limit or known.window_us != window_us:
             return None
-        elapsed = _monotonic_micros() - known.sent
-        elapsed += elapsed // _CLOCK_RATE_SLACK + _CLOCK_SLACK_US
-        most = min(limit * window_us, known.level + min(elapsed, window_us) * limit)
-        if cost * window_us <= most:
+        now = _monotonic_micros()
+        longest = now - known.sent  # at least as long as Redis's clock has run since
+        longest += longest // _CLOCK_RATE_SLACK + _CLOCK_SLACK_US
+        if cost * window_us <= _refilled(known, longest):
             return None
-        return decide(False, most, known.now + elapsed, cost, limit, window_us)
+        shortest = now - known.received  # at most as long as Redis's clock has run since
+        return decide(
+            False, _refilled(known, shortest), known.now + shortest, cost, limit, window_us
+        )
 
     def learn(self, key_id: int, known: _Known) -> None:
         """Remember the latest answer; a full bucket teaches nothing."""
@@ -154,5 +167,6 @@ class RedisRateLimiter:
             raise RateLimiterUnavailable(f"rate limiter unavailable: {exc}") from exc
         allowed, level, now = (int(value) for value in answer)
         if self._memo is not None:
-            self._memo.learn(key_id, _Known(limit, window_us, level, now, sent))
+            known = _Known(limit, window_us, level, now, sent, _monotonic_micros())
+            self._memo.learn(key_id, known)
         return decide(bool(allowed), level, now, cost, limit, window_us)
