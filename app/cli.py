@@ -260,6 +260,31 @@ def cmd_benchmark_worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_benchmark_load(settings: Settings, args: argparse.Namespace) -> int:
+    """Load two API processes from a client process and print throughput, latency and CPU."""
+    from redis.exceptions import RedisError
+
+    from app.bench.load import run_load_benchmark
+    from app.bench.load_report import LoadBenchOptions, format_report, report_json
+
+    options = LoadBenchOptions(
+        duration_seconds=args.duration,
+        clients=args.clients,
+        rounds=args.rounds,
+        scale=args.scale,
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+    )
+    try:
+        report = asyncio.run(run_load_benchmark(options, progress=lambda m: print(m, flush=True)))
+    except (RuntimeError, ValueError, OSError, RedisError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(format_report(report))
+    print(report_json(report))
+    return 0 if report.ok else 1
+
+
 def add_documents_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`creatoraudit documents load|list|remove`: trusted documents for persisted-only clients."""
     documents = sub.add_parser("documents", help="trusted (persisted) documents").add_subparsers(
@@ -420,6 +445,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--redis-url", help="default: CREATORAUDIT_REDIS_URL, else redis://127.0.0.1:6379"
     )
     wbench.set_defaults(func=cmd_benchmark_worker)
+
+    lbench = sub.add_parser(
+        "benchmark-load",
+        help="load two API processes and measure persisted vs plain, rate limiter on vs off",
+        description="Creates a scratch PostgreSQL database with the benchmark dataset, starts "
+        "two `creatoraudit serve` processes sharing Redis, and loads them from a separate "
+        "client process: persisted (APQ hash) and plain requests, then both again with the "
+        "rate limiter off. Prints a table and one JSON line. Exit code 0: no errors; 1: errors, "
+        "different answers or no deliberate 429; 2: the run could not start.",
+    )
+    lbench.add_argument("--duration", type=float, default=60.0, help="seconds per phase")
+    lbench.add_argument("--clients", type=int, default=50, help="concurrent clients")
+    lbench.add_argument("--rounds", type=int, default=1, help="repeat, alternating the order")
+    lbench.add_argument(
+        "--scale", type=float, default=0.2, help="dataset size, 1 = 1,000 accounts (%(default)s)"
+    )
+    lbench.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL server: a scratch database is created on it and dropped afterwards",
+    )
+    lbench.add_argument("--redis-url", default="redis://127.0.0.1:6379")
+    lbench.set_defaults(func=cmd_benchmark_load)
 
     add_documents_parser(sub)
 
