@@ -80,7 +80,7 @@ class RateLimitSettings(BaseModel):
 
     enabled: bool = True
     # Default bucket size per key (organizations may have their own, see README).
-    points: int = Field(default=100_000, ge=1)
+    points: int = Field(default=100_000, ge=1, le=10_000_000)
     # An empty bucket is full again after this many seconds (refilled continuously).
     window_seconds: float = Field(default=60.0, gt=0)
 
