@@ -80,7 +80,7 @@ class Tally:
     throttled: int = 0
     registrations: int = 0
     received: int = 0
-    answered: int = 0  # requests of either key started in the timed part
+    answered: int = 0  # the main key's requests started in the timed part, errors included
 
 
 @dataclass(slots=True)
@@ -176,7 +176,6 @@ async def throttled_client(run: Run, interval: float) -> None:
         if error is not None and not deliberate:
             tally.errors[f"throttled key: {error}"] += 1
         if started >= run.record_from:
-            tally.answered += 1
             tally.throttled += 1
             tally.deliberate_429 += deliberate
         next_at += interval

@@ -49,7 +49,8 @@ class PhaseResult:
     throughput: float  # the main key's requests per second
     p50_ms: float | None
     p99_ms: float | None
-    # Both servers' CPU over the timed part ÷ every request they answered in it.
+    # Both servers' CPU over the timed part ÷ the main key's requests in it (the throttled
+    # key's, one a second at most, ride along).
     server_cpu_ms_per_request: float | None
     server_cores_busy: float | None  # both servers' CPU seconds per wall second
     # The scratch database's PostgreSQL backends, the same way.
@@ -141,6 +142,12 @@ class LoadBenchReport:
     def ok(self) -> bool:
         """No errors, identical answers, and the throttled key was throttled."""
         return not self.errors and not self.answer_mismatches and self.limiter_refused
+
+    @property
+    def other_cores(self) -> tuple[float, float] | None:
+        """The least and most CPU other processes took during a phase (a shared machine)."""
+        others = [p.other_cores_busy for p in self.phases if p.other_cores_busy is not None]
+        return (min(others), max(others)) if others else None
 
     def ratios(self) -> list[Ratio]:
         """persisted/plain at each limiter setting, limiter on/off for each form, per round."""
@@ -263,6 +270,22 @@ def _ratio_rows(report: LoadBenchReport) -> list[str]:
     return lines
 
 
+# Other processes' CPU varying more than this between phases makes throughput and latency
+# compare the machine's moments rather than the phases.
+NOISY_CORES = 0.2
+
+
+def _noise_warning(report: LoadBenchReport) -> list[str]:
+    spread = report.other_cores
+    if spread is None or spread[1] - spread[0] <= NOISY_CORES:
+        return []
+    return [
+        f"  warning: other processes took {spread[0]:.2f}–{spread[1]:.2f} of the machine's "
+        "cores during the phases: throughput and latency ratios reflect that; CPU per request "
+        "is the steadier figure"
+    ]
+
+
 def format_report(report: LoadBenchReport) -> str:
     """The human-readable table."""
     lines = [
@@ -277,6 +300,7 @@ def format_report(report: LoadBenchReport) -> str:
         f"  total errors {report.errors}; server starts (s): "
         + " ".join(f"{s:.1f}" for s in report.server_start_seconds),
     ]
+    lines += _noise_warning(report)
     if report.log_tail:
         lines += ["", "  server log (last lines):", *(f"    {x}" for x in report.log_tail)]
     return "\n".join(lines)
@@ -304,6 +328,7 @@ def report_json(report: LoadBenchReport) -> str:
     }
     for phase, raw in zip(report.phases, body["phases"], strict=True):
         raw["other_cores_busy"] = phase.other_cores_busy
+    body["other_cores"] = report.other_cores
     body["errors"] = report.errors
     body["ok"] = report.ok
     return json.dumps({"benchmark": "load", **_rounded(body)}, separators=(",", ":"))
