@@ -115,7 +115,7 @@ def create_app(settings: Settings) -> Starlette:
             Route(
                 "/graphql",
                 graphql_endpoint,
-                methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             ),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

@@ -34,6 +34,7 @@ from app.graphql.errors import (
 from app.graphql.graphiql import render_graphiql_page
 from app.graphql.http_request import (
     GRAPHQL_RESPONSE,
+    JSON,
     GraphQLRequest,
     HttpError,
     bearer_token,
@@ -86,8 +87,11 @@ class Admitted:
 async def graphql_endpoint(request: Request) -> Response:
     """Handle GET and POST /graphql."""
     settings: Settings = request.app.state.settings
+    if request.method == "OPTIONS":  # not a CORS preflight (the CORS middleware answers those)
+        return Response(status_code=204, headers={"Allow": "GET, POST, OPTIONS"})
     if request.method not in ("GET", "POST"):
-        return Response(status_code=405, headers={"Allow": "GET, POST"})
+        refused = BadUserInput(f"{request.method} is not allowed; use GET or POST")
+        return render({"errors": [error_payload(refused)]}, 405, JSON, {"Allow": "GET, POST"})
     if wants_graphiql(request):
         return HTMLResponse(render_graphiql_page(endpoint=request.url.path))
     media_type = negotiate(request.headers.get("accept"))

@@ -246,3 +246,12 @@ async def test_a_query_string_over_the_limit_is_414(
     assert long.status_code == 414
     assert long.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert short.status_code == 200
+
+
+async def test_other_methods_get_a_coded_json_405_and_options_is_answered(org: Org) -> None:
+    deleted = await org.client.delete("/graphql")
+    assert deleted.status_code == 405
+    assert deleted.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    options = await org.client.options("/graphql")
+    assert options.status_code == 204
+    assert options.headers["allow"] == "GET, POST, OPTIONS"

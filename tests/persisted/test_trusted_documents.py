@@ -155,7 +155,7 @@ async def test_a_trusted_document_is_validated_once_per_process(
     import app.graphql.prepared as prepared_module
 
     calls: list[int] = []
-    real_validate = prepared_module.validate
+    real_validate = prepared_module.validate  # type: ignore[attr-defined]
 
     def counting_validate(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
@@ -234,6 +234,7 @@ def test_manifest_formats() -> None:
         ManifestEntry("abc", "{ viewer { id } }", "Viewer")
     ]
     assert trusted_documents.parse_manifest(relay) == [ManifestEntry("r1", "{ viewer { id } }")]
+    bad: object
     for bad in ([], {}, {"format": "apollo-persisted-query-manifest", "version": 2}, {"a": 1}):
         with pytest.raises(trusted_documents.ManifestError):
             trusted_documents.parse_manifest(bad)
