@@ -328,7 +328,7 @@ def report_json(report: LoadBenchReport) -> str:
     }
     for phase, raw in zip(report.phases, body["phases"], strict=True):
         raw["other_cores_busy"] = phase.other_cores_busy
-    body["other_cores"] = report.other_cores
+    body["other_cores"] = list(report.other_cores) if report.other_cores else None
     body["errors"] = report.errors
     body["ok"] = report.ok
     return json.dumps({"benchmark": "load", **_rounded(body)}, separators=(",", ":"))
