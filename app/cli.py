@@ -285,6 +285,39 @@ def cmd_benchmark_load(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_benchmark_limits(settings: Settings, args: argparse.Namespace) -> int:
+    """Time the worst documents the limits admit, parsed, measured and validated."""
+    import gc
+
+    from app.bench.limits import format_report, run_benchmark, within_target
+    from app.graphql.schema import schema
+
+    progress = (lambda m: print(m, flush=True)) if args.verbose else (lambda _: None)
+    # As a served process should after start-up: the schema and modules are not collected again.
+    gc.collect()
+    gc.freeze()
+    admitted, refused = run_benchmark(schema._schema, settings.limits, args.runs, progress)
+    print(format_report(admitted, refused, settings.limits))
+    return 0 if within_target(admitted) else 1
+
+
+def add_limits_benchmark_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`creatoraudit benchmark-limits`: the request limits against the 50 ms target."""
+    limits = sub.add_parser(
+        "benchmark-limits",
+        help="time the worst documents the request limits admit (parse + measure + validate)",
+        description="For each family of hostile documents (repeated fields, fragments, bombs, "
+        "deep trees, aliases, directives, arguments, long lists, variables, introspection, "
+        "several operations), builds the largest one the limits (CREATORAUDIT_LIMITS__*) admit, "
+        "pads it with a unique comment to the body limit, and times parse + measure + validate "
+        "over repeated runs (CPU and wall). Then times refused documents to their refusal. "
+        "Exit code 0: every run within 50 ms of CPU; 1: not.",
+    )
+    limits.add_argument("--runs", type=int, default=15, help="runs per document (%(default)s)")
+    limits.add_argument("--verbose", action="store_true", help="print each family's size")
+    limits.set_defaults(func=cmd_benchmark_limits)
+
+
 def add_documents_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`creatoraudit documents load|list|remove`: trusted documents for persisted-only clients."""
     documents = sub.add_parser("documents", help="trusted (persisted) documents").add_subparsers(
@@ -468,6 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lbench.add_argument("--redis-url", default="redis://127.0.0.1:6379")
     lbench.set_defaults(func=cmd_benchmark_load)
+    add_limits_benchmark_parser(sub)
 
     add_documents_parser(sub)
 

@@ -1,64 +1,70 @@
-"""Static limits checked on a parsed document before it runs: depth and aliases."""
+"""Static limits checked on a parsed document before it is validated, and the validation rules."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
 from graphql import (
-    DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    InlineFragmentNode,
-    OperationDefinitionNode,
+    ASTValidationRule,
+    NoSchemaIntrospectionCustomRule,
+    OverlappingFieldsCanBeMergedRule,
     SelectionSetNode,
+    ValidationContext,
+    specified_rules,
 )
 
 from app.graphql.errors import QueryTooComplex
+from app.graphql.shape import DocumentShape, has_fragment_cycle, measure
 from app.settings import LimitSettings
 
+__all__ = [
+    "MAX_VALIDATION_ERRORS",
+    "DocumentShape",
+    "OverlapRuleWithoutCycles",
+    "enforce",
+    "measure",
+    "validation_rules",
+]
 
-@dataclass(frozen=True, slots=True)
-class DocumentShape:
-    """What the limits measure in one operation."""
-
-    depth: int
-    aliases: int
+# Pass as validate(max_errors=...): each error locates itself by scanning the document text up
+# to its position (≈ 1 ms per 100 KB), so graphql-core's default of 100 could cost 100 ms.
+MAX_VALIDATION_ERRORS = 10
 
 
-def measure(document: DocumentNode, operation: OperationDefinitionNode) -> DocumentShape:
-    """Depth (introspection fields excluded) and alias count of `operation`."""
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    aliases = 0
+class OverlapRuleWithoutCycles(OverlappingFieldsCanBeMergedRule):
+    """graphql-core's overlap rule, skipped on a document whose fragments form a cycle.
 
-    def walk(selection_set: SelectionSetNode | None, seen: frozenset[str]) -> int:
-        nonlocal aliases
-        if selection_set is None:
-            return 0
-        deepest = 0
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                if selection.alias is not None:
-                    aliases += 1
-                if selection.name.value.startswith("__"):
-                    continue  # introspection is bounded by the schema itself
-                if selection.selection_set is not None:
-                    deepest = max(deepest, 1 + walk(selection.selection_set, seen))
-                else:
-                    deepest = max(deepest, 1)
-            elif isinstance(selection, InlineFragmentNode):
-                deepest = max(deepest, walk(selection.selection_set, seen))
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = fragments.get(name)
-                if fragment is not None and name not in seen:  # cycles fail validation later
-                    deepest = max(deepest, walk(fragment.selection_set, seen | {name}))
-        return deepest
+    NoFragmentCyclesRule refuses such a document anyway, and there the overlap rule's work is
+    bounded by nothing `measure` can count (the expansion is infinite).
+    """
 
-    depth = walk(operation.selection_set, frozenset())
-    return DocumentShape(depth=depth, aliases=aliases)
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        self.skip = has_fragment_cycle(context.document)
+
+    def enter_selection_set(
+        self, selection_set: SelectionSetNode, key: Any, parent: Any, *args: Any
+    ) -> None:
+        """Compare the fields of the selection set unless the document has a fragment cycle."""
+        if not self.skip:
+            super().enter_selection_set(selection_set, key, parent, *args)
+
+
+_WITH_INTROSPECTION: tuple[type[ASTValidationRule], ...] = tuple(
+    OverlapRuleWithoutCycles if rule is OverlappingFieldsCanBeMergedRule else rule
+    for rule in specified_rules
+)
+# NoSchemaIntrospectionCustomRule refuses fields returning __Schema or __Type; `__typename`
+# returns a String and stays allowed.
+_WITHOUT_INTROSPECTION = (*_WITH_INTROSPECTION, NoSchemaIntrospectionCustomRule)
+
+
+def validation_rules(introspection: bool) -> tuple[type[ASTValidationRule], ...]:
+    """graphql-core's specified rules, and no `__schema` or `__type` when introspection is off.
+
+    The overlap rule is OverlapRuleWithoutCycles: use these rules for what `measure` bounds.
+    """
+    return _WITH_INTROSPECTION if introspection else _WITHOUT_INTROSPECTION
 
 
 def enforce(shape: DocumentShape, limits: LimitSettings) -> None:
@@ -74,4 +80,26 @@ def enforce(shape: DocumentShape, limits: LimitSettings) -> None:
             f"The operation uses {shape.aliases} aliases; the maximum is {limits.max_aliases}",
             aliases=shape.aliases,
             maxAliases=limits.max_aliases,
+        )
+    if shape.max_selection_fields > limits.max_fields_per_selection:
+        raise QueryTooComplex(
+            f"A selection set collects {shape.max_selection_fields} fields once fragments are "
+            f"expanded; the maximum is {limits.max_fields_per_selection}",
+            fieldsPerSelection=shape.max_selection_fields,
+            maxFieldsPerSelection=limits.max_fields_per_selection,
+        )
+    if shape.total_fields > limits.max_total_fields:
+        raise QueryTooComplex(
+            f"The document has {shape.total_fields} fields once fragments are expanded; "
+            f"the maximum is {limits.max_total_fields}",
+            totalFields=shape.total_fields,
+            maxTotalFields=limits.max_total_fields,
+        )
+    if shape.overlap_checks > limits.max_overlap_checks:
+        raise QueryTooComplex(
+            f"Validating the document could take {shape.overlap_checks} comparisons of fields "
+            f"and fragments with the same response path; the maximum is "
+            f"{limits.max_overlap_checks}. Select each field once per selection set",
+            overlapChecks=shape.overlap_checks,
+            maxOverlapChecks=limits.max_overlap_checks,
         )

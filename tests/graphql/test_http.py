@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from app.models import Scope
+from app.settings import LimitSettings
 from tests.conftest import Org
 from tests.js.api_server import running_api_server
 
@@ -184,7 +185,7 @@ async def test_too_many_tokens_are_refused(org: Org) -> None:
     query = "{ " + " ".join("viewer { apiKey { name } }" for _ in range(800)) + " }"
     result = await org.gql(query)
     assert result.codes == ["QUERY_TOO_COMPLEX"]
-    assert result.errors[0]["extensions"]["maxTokens"] == 5000
+    assert result.errors[0]["extensions"]["maxTokens"] == LimitSettings().max_tokens
 
 
 async def test_bad_variable_is_bad_user_input(org: Org) -> None:
