@@ -8,14 +8,10 @@ from dataclasses import dataclass, field
 
 from graphql import (
     DocumentNode,
-    FragmentDefinitionNode,
     GraphQLError,
     GraphQLSchema,
     GraphQLSyntaxError,
-    OperationDefinitionNode,
-    OperationType,
     parse,
-    specified_rules,
     validate,
 )
 from strawberry.extensions import SchemaExtension
@@ -63,24 +59,13 @@ def prepare(
             return PreparedDocument(text, sha256, refusal=refusal)
         return PreparedDocument(text, sha256, errors=(exc,))
     try:
-        enforce_document(document, settings)
+        # One measure of the whole document: validation visits every operation and fragment.
+        limits.enforce(limits.measure(document, None, settings), settings)
     except QueryTooComplex as exc:
         return PreparedDocument(text, sha256, document, refusal=exc)
-    rules = list(specified_rules)  # TEMP until limits.validation_rules lands
-    errors = tuple(validate(schema, document, rules))
+    rules = limits.validation_rules(settings.introspection)
+    errors = tuple(validate(schema, document, rules, max_errors=limits.MAX_VALIDATION_ERRORS))
     return PreparedDocument(text, sha256, document, errors=errors)
-
-
-def enforce_document(document: DocumentNode, settings: LimitSettings) -> None:
-    """Raise QUERY_TOO_COMPLEX when any operation or fragment of the document is over a limit.
-
-    Validation checks every definition, unused fragments included, so each is measured.
-    """
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode):
-            limits.enforce(limits.measure(document, definition), settings)
-        elif isinstance(definition, FragmentDefinitionNode):
-            limits.enforce(limits.measure(document, fragment_as_operation(definition)), settings)
 
 
 class DocumentCache:
@@ -113,16 +98,6 @@ class DocumentCache:
             _, dropped = self._entries.popitem(last=False)
             self._text_bytes -= len(dropped.text)
         return prepared
-
-
-def fragment_as_operation(fragment: FragmentDefinitionNode) -> OperationDefinitionNode:
-    """A fragment's selection as an operation, so limits measure unused fragments too."""
-    return OperationDefinitionNode(
-        operation=OperationType.QUERY,
-        selection_set=fragment.selection_set,
-        variable_definitions=(),
-        directives=(),
-    )
 
 
 class UsePreparedDocument(SchemaExtension):
