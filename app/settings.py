@@ -69,7 +69,7 @@ class LimitSettings(BaseModel):
     max_batch_ids: int = Field(default=200, ge=1)
     # Fields of one selection set once its fragments are expanded, and of the whole document.
     max_fields_per_selection: int = Field(default=100, ge=1)
-    max_total_fields: int = Field(default=400, ge=1)
+    max_total_fields: int = Field(default=600, ge=1)
     # Comparisons graphql-core's OverlappingFieldsCanBeMerged rule may make: it is quadratic
     # in the fields and fragment spreads sharing a response path. Introspection and the
     # dashboard need 10.

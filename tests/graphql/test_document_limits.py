@@ -49,6 +49,7 @@ from app.graphql.limits import (
 from app.graphql.schema import schema
 from app.graphql.shape import CAP, DocumentShape, has_fragment_cycle
 from app.settings import LimitSettings
+from tests.metrics.harness import QUERY as ALL_SCOPES
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA: GraphQLSchema = schema._schema
@@ -416,6 +417,15 @@ def test_introspection_and_dashboard_are_valid_within_the_limits(text: str) -> N
     # Far from the limits, so they keep passing when the schema grows.
     assert shape.total_fields * 1.5 < DEFAULTS.max_total_fields
     assert shape.overlap_checks * 10 < DEFAULTS.max_overlap_checks
+
+
+def test_every_scope_in_one_document_is_within_the_limits() -> None:
+    """Metrics, series and comparison of every scope at once (435 fields), as an audit asks."""
+    document = parse(ALL_SCOPES, max_tokens=DEFAULTS.max_tokens)
+    shape = measure(document, None, DEFAULTS)
+    enforce(shape, DEFAULTS)
+    assert validate(SCHEMA, document, validation_rules(True)) == []
+    assert shape.total_fields > 400
 
 
 # --- Validation rules -----------------------------------------------------------------------
