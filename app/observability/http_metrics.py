@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 from graphql import OperationDefinitionNode
+from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.graphql.errors import ErrorCode
@@ -104,6 +105,8 @@ class MetricsMiddleware:
         self.app = app
         self._path = path
         self._names = OperationNames(max_operations)
+        # Bounded: operation labels are capped and statuses are HTTP's.
+        self._series: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != self._path:
@@ -126,8 +129,15 @@ class MetricsMiddleware:
 
     def _record(self, exchange: _Exchange, name: str | None, seconds: float) -> None:
         operation = self._names.label(name)
-        metrics.GRAPHQL_REQUESTS.labels(operation, str(exchange.status)).inc()
-        metrics.GRAPHQL_DURATION.labels(operation).observe(seconds)
+        key = (operation, exchange.status)
+        series = self._series.get(key)
+        if series is None:  # `labels()` costs more than the update itself: look it up once
+            series = self._series[key] = (
+                metrics.GRAPHQL_REQUESTS.labels(operation, str(exchange.status)),
+                metrics.GRAPHQL_DURATION.labels(operation),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
         if exchange.status == 429:
             metrics.GRAPHQL_RATE_LIMITED.labels(operation).inc()
         if exchange.errors_body is not None:
