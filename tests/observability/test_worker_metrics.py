@@ -123,9 +123,10 @@ async def test_a_worker_serves_jobs_by_outcome_upstream_calls_budget_and_queue(
         await wait_for(lambda: _refreshed(account.id), 60, "the refresh")
         metrics = await _scrape_when(url, JOBS, job="refresh_profile_job", outcome="success")
     assert metrics.value(JOBS, job="schedule_due", outcome="success") >= 1
-    # The 500 made one job retry; the simulator's answers are counted by status.
-    assert metrics.value(JOBS, job="refresh_profile_job", outcome="retried") >= 1
-    assert metrics.value(UPSTREAM, platform="TIKTOK", status="500") == 1
+    # The 500 made one job retry; the simulator's answers are counted by status. (The worker
+    # also refreshes whatever else is due in the session's database, on either platform.)
+    assert metrics.total(JOBS, outcome="retried") >= 1
+    assert metrics.total(UPSTREAM, status="500") == 1
     assert metrics.value(UPSTREAM, platform="TIKTOK", status="200") >= 2  # token, profile…
     assert metrics.value(UPSTREAM, platform="other", status="200") == 0
     duration = "creatoraudit_worker_job_duration_seconds_count"
