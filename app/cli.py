@@ -13,6 +13,7 @@ from tortoise import Tortoise
 from app import db
 from app.logs import configure_logging
 from app.models import Scope
+from app.observability.multiproc import prepare as prepare_metrics
 from app.settings import Settings
 
 
@@ -49,6 +50,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     """Run the API with uvicorn."""
     import uvicorn
 
+    # Before anything imports prometheus-client: it picks where values live at import.
+    prepare_metrics(settings.metrics.multiproc_dir)
     from app.main import create_app
 
     host = args.host or settings.host
@@ -209,6 +212,7 @@ def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     """Run the arq refresh worker against CREATORAUDIT_REDIS_URL."""
+    prepare_metrics(settings.metrics.multiproc_dir)  # before prometheus-client is imported
     from app.worker.runner import run
 
     run(settings)

@@ -55,6 +55,7 @@ from app.graphql.http_response import (
 from app.graphql.persisted import DocumentResolver, ResolvedDocument
 from app.graphql.rate_limiting import UNAVAILABLE_RETRY_SECONDS, RateGate, Spent
 from app.graphql.schema import schema
+from app.observability.http_metrics import note_operation
 from app.services.api_keys import authenticate
 from app.services.query_registry import RegistryUnavailable
 from app.settings import Settings
@@ -175,6 +176,7 @@ async def _admit(
     operation = get_operation_ast(prepared.document, params.operation_name)
     if operation is None:
         raise _refusal(_unknown_operation(params.operation_name), document_error_status)
+    note_operation(request.scope, operation)
     if request.method == "GET" and operation.operation is not OperationType.QUERY:
         kind = operation.operation.value.capitalize()
         raise _refusal(BadUserInput(f"{kind}s are not allowed over GET"), 405, {"Allow": "POST"})

@@ -10,6 +10,11 @@ from arq.worker import Worker, func
 from tortoise import Tortoise
 
 from app.db import tortoise_config
+from app.observability.jobs import instrument_job
+from app.observability.multiproc import release_this_process
+from app.observability.server import start_metrics_server
+from app.observability.upstream import upstream_trace
+from app.observability.wiring import sampler_for
 from app.platforms.budget import RedisBudget
 from app.platforms.http import create_session
 from app.services.refresh import build_platform_clients
@@ -18,6 +23,14 @@ from app.worker.jobs import DEPS, WorkerDeps, refresh_profile_job, refresh_video
 
 # arq counts every attempt; our jobs decide when to give up (throttling does not count).
 ARQ_MAX_TRIES = 10_000
+METRICS_SERVER = "creatoraudit.metrics_server"
+# What a refresh job's result says about its run (metrics); anything else is a state reached.
+_OUTCOMES = {"not due": "skipped", "error": "error"}
+
+
+def job_outcome(result: object) -> str:
+    """The outcome label of a job run that returned `result`."""
+    return _OUTCOMES.get(result, "success") if isinstance(result, str) else "success"
 
 
 def build_worker(settings: Settings, **overrides: Any) -> Worker:
@@ -28,19 +41,27 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         if not ctx.get("orm_ready"):
             # Kept: arq runs the shutdown hook in another context, where Tortoise finds none.
             ctx["orm"] = await Tortoise.init(config=tortoise_config(settings))
-        session = create_session(settings.worker.upstream_timeout_seconds)
+        session = create_session(
+            settings.worker.upstream_timeout_seconds, trace_configs=[upstream_trace(settings)]
+        )
         ctx["session"] = session
         redis = ctx["redis"]
-        clients = build_platform_clients(
-            session,
-            settings,
-            lambda platform, limit, window: RedisBudget(
-                redis, f"{queue}:{platform}", limit, window
-            ),
-        )
+        budgets: dict[str, RedisBudget] = {}
+
+        def shared_budget(platform: str, limit: int, window: float) -> RedisBudget:
+            budgets[platform] = RedisBudget(redis, f"{queue}:{platform}", limit, window)
+            return budgets[platform]
+
+        clients = build_platform_clients(session, settings, shared_budget)
         ctx[DEPS] = WorkerDeps(clients=clients, queue_name=queue, settings=settings.worker)
+        sampler = sampler_for(settings, redis, queue, budgets)
+        ctx[METRICS_SERVER] = await start_metrics_server(settings.metrics, sampler)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        server = ctx.get(METRICS_SERVER)
+        if server is not None:
+            await server.stop()
+        release_this_process()
         session = ctx.get("session")
         if session is not None:
             await session.close()
@@ -50,13 +71,18 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
 
     options: dict[str, Any] = {
         "functions": [
-            func(refresh_profile_job, max_tries=ARQ_MAX_TRIES),
-            func(refresh_video_job, max_tries=ARQ_MAX_TRIES),
-            schedule_due,
+            func(instrument_job(refresh_profile_job, job_outcome), max_tries=ARQ_MAX_TRIES),
+            func(instrument_job(refresh_video_job, job_outcome), max_tries=ARQ_MAX_TRIES),
+            instrument_job(schedule_due, job_outcome),
         ],
         # arq names cron jobs by function only; the queue in the name keeps queues apart.
         "cron_jobs": [
-            cron(schedule_due, name=f"cron:{queue}:schedule_due", second={0}, run_at_startup=True)
+            cron(
+                instrument_job(schedule_due, job_outcome),
+                name=f"cron:{queue}:schedule_due",
+                second={0},
+                run_at_startup=True,
+            )
         ],
         "queue_name": queue,
         "on_startup": startup,
