@@ -7,6 +7,7 @@ from aiohttp import web
 from tortoise import Tortoise
 
 from app import db
+from app.logs import settings_logging_config
 from app.main import create_app
 from app.security.crypto import SecretBox
 from app.services import demo
@@ -49,12 +50,16 @@ async def run_demo(settings: Settings, host: str, port: int, simulator_port: int
         finally:
             await Tortoise.close_connections()
         print("CreatorAudit demo is ready.")
-        print(f"  GraphiQL:  http://{host}:{port}/graphql")
+        print(f"  GraphiQL:  http://{host}:{port}/graphql (paste the API key when it asks)")
         print(f"  API key:   {secret}")
         print('  Header:    {"Authorization": "Bearer ' + secret + '"}')
         print(f"  Simulator: {base} (Instagram and TikTok wire formats)")
         config = uvicorn.Config(
-            create_app(settings), host=host, port=port, log_config=None, access_log=False
+            create_app(settings),
+            host=host,
+            port=port,
+            log_config=settings_logging_config(settings),  # uvicorn's lines through ours
+            access_log=False,
         )
         await uvicorn.Server(config).serve()
     finally:

@@ -20,7 +20,7 @@ from app.worker.jobs import DEPS, WorkerDeps, refresh_profile_job, refresh_video
 # arq counts every attempt; our jobs decide when to give up (throttling does not count).
 ARQ_MAX_TRIES = 10_000
 # A running worker rewrites its health key this often; the key outlives it by one second.
-HEALTH_CHECK_SECONDS = 30
+HEALTH_CHECK_SECONDS = 15
 
 
 def health_check_key(queue: str) -> str:
