@@ -104,6 +104,20 @@ def explain(exc: BaseException, settings: Settings) -> tuple[str, str]:
     return f"cannot use the database: {type(exc).__name__}: {exc}", f"check {SETTING}"
 
 
+def _sqlite_check(settings: Settings) -> Check | None:
+    """Open a SQLite file with the standard library first: when aiosqlite fails to open one,
+    its thread outlives the event loop and prints a traceback at exit."""
+    if not settings.is_sqlite:
+        return None
+    path = expand_db_url(settings.database_url)["credentials"]["file_path"]
+    try:
+        sqlite3.connect(path).close()
+    except sqlite3.Error as exc:
+        detail, fix = explain(exc, settings)
+        return Check(NAME, False, f"{db.describe(settings)}: {detail}", fix)
+    return None
+
+
 async def _pending_migrations(settings: Settings) -> list[str]:
     apps = db.tortoise_config(settings)["apps"]
     executor = MigrationExecutor(get_connection("default"), apps)
@@ -126,6 +140,9 @@ async def database_checks(settings: Settings, *, migrations: bool = True) -> lis
     if refused is not None:
         return [refused]
     where = db.describe(settings)
+    unopenable = _sqlite_check(settings)
+    if unopenable is not None:
+        return [unopenable]
     try:
         async with asyncio.timeout(CONNECT_TIMEOUT):
             await Tortoise.init(config=db.tortoise_config(settings))
