@@ -120,3 +120,11 @@ def test_bad_setting_names_the_variable() -> None:
     assert result.stderr == (
         "error: CREATORAUDIT_PORT: Input should be less than or equal to 65535 (got '99999')\n"
     )
+
+
+def test_demo_on_a_busy_port(tmp_path: Path) -> None:
+    env = {"CREATORAUDIT_DATABASE_URL": f"sqlite://{tmp_path / 'demo.sqlite3'}"}
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = start("demo", "--port", str(free_port()), "--simulator-port", str(port), env=env)
+    assert_one_line(result, f"the simulator cannot listen on 127.0.0.1:{port}", "--simulator-port")
