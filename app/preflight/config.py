@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 from pydantic import ValidationError
 
 from app import db
-from app.logs import chosen_format
+from app.logs import chosen_format, resolve_format
 from app.preflight.check import Check
 from app.settings import Settings
 
@@ -41,9 +42,10 @@ def load_settings(make: Callable[[], Settings] = Settings) -> tuple[Settings | N
             Check("settings", False, line, "fix the variable (README: Configuration)")
             for line in settings_errors(exc)
         ]
+    log_format = chosen_format(settings)
     detail = (
         f"environment {settings.environment}, database {db.describe(settings)}, "
         f"redis {'configured' if settings.redis_url else 'not configured'}, "
-        f"log format {chosen_format(settings)}"
+        f"log format {log_format} ({resolve_format(log_format, sys.stderr)} on this stderr)"
     )
     return settings, [Check("settings", True, detail)]
