@@ -58,7 +58,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
-    """Check configuration, database, migrations, Redis, the queue and the platforms."""
+    """Check configuration, database, migrations, Redis, the queue and the platforms.
+
+    `main` runs the doctor before reading the settings itself (bad settings are checks too);
+    this is the same command for callers that already hold settings.
+    """
     from app.doctor import run_doctor
 
     return run_doctor(print, lambda: settings)
@@ -218,7 +222,7 @@ def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     """Run the arq refresh worker against CREATORAUDIT_REDIS_URL, or check it can run."""
-    from app.serving import require_dependencies
+    from app.preflight.startup import require_dependencies
     from app.worker.runner import run
 
     if not settings.redis_url:

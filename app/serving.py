@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import logging
 import socket
@@ -11,9 +10,8 @@ import uvicorn
 
 from app.logs import settings_logging_config
 from app.main import create_app
-from app.preflight import Check, StartupError
-from app.preflight.database import database_checks
-from app.preflight.services import redis_checks
+from app.preflight import StartupError
+from app.preflight.startup import require_dependencies
 from app.settings import Settings
 
 logger = logging.getLogger("creatoraudit.serve")
@@ -40,22 +38,6 @@ def bind_socket(host: str, port: int) -> socket.socket:
             detail = f"{host} is not an address of this machine"
             raise StartupError(f"port: {detail} — use --host 127.0.0.1 or 0.0.0.0") from exc
         raise StartupError(f"port: cannot listen on {where}: {exc.strerror or exc}") from exc
-
-
-async def dependency_checks(settings: Settings) -> list[Check]:
-    """Database (connect, migrations applied) and, when configured, Redis."""
-    checks = await database_checks(settings)
-    if settings.redis_url:
-        checks += await redis_checks(settings, queue=False)
-    return checks
-
-
-def require_dependencies(settings: Settings) -> None:
-    """Raise StartupError with the first failed check (what is wrong and how to fix it)."""
-    checks = asyncio.run(dependency_checks(settings))
-    for check in checks:
-        check.raise_if_failed()
-    logger.info("ready to start: %s", "; ".join(f"{c.name} {c.detail}" for c in checks))
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
