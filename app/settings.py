@@ -144,7 +144,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_json: bool = True
+    # auto: readable lines on a terminal, JSON lines otherwise (files, pipes, containers).
+    log_format: Literal["auto", "text", "json"] = "auto"
+    # Older switch, still honoured when LOG_FORMAT is auto: true = json, false = text.
+    log_json: bool | None = None
     default_max_recent_posts: int = Field(default=50, ge=1, le=500)
     default_lookback_days: int = Field(default=90, ge=1, le=366)
     idempotency_ttl_seconds: int = Field(default=600, ge=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from arq.connections import RedisSettings
@@ -31,6 +32,15 @@ _OUTCOMES = {"not due": "skipped", "error": "error"}
 def job_outcome(result: object) -> str:
     """The outcome label of a job run that returned `result`."""
     return _OUTCOMES.get(result, "success") if isinstance(result, str) else "success"
+
+
+# A running worker rewrites its health key this often; the key outlives it by one second.
+HEALTH_CHECK_SECONDS = 15
+
+
+def health_check_key(queue: str) -> str:
+    """The key this host's worker keeps alive (arq's default key is shared by all workers)."""
+    return f"{queue}:health-check:{socket.gethostname()}"
 
 
 def build_worker(settings: Settings, **overrides: Any) -> Worker:
@@ -90,6 +100,8 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         "max_jobs": settings.worker.max_jobs,
         "job_timeout": settings.worker.job_timeout_seconds,
         "keep_result": 60,
+        "health_check_interval": HEALTH_CHECK_SECONDS,
+        "health_check_key": health_check_key(queue),
     }
     if settings.redis_url and "redis_pool" not in overrides:
         options["redis_settings"] = RedisSettings.from_dsn(settings.redis_url)
