@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import Worker, func
 from tortoise import Tortoise
 
 from app.db import tortoise_config
+from app.outages import quiet_driver_retries, redis_settings
 from app.platforms.budget import RedisBudget
 from app.platforms.http import create_session
 from app.services.refresh import build_platform_clients
 from app.settings import Settings
 from app.worker.jobs import DEPS, WorkerDeps, refresh_profile_job, refresh_video_job, schedule_due
+from app.worker.resilient import ResilientWorker
 
 # arq counts every attempt; our jobs decide when to give up (throttling does not count).
 ARQ_MAX_TRIES = 10_000
@@ -25,6 +26,7 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
     queue = overrides.get("queue_name", settings.queue_name)
 
     async def startup(ctx: dict[str, Any]) -> None:
+        quiet_driver_retries()
         if not ctx.get("orm_ready"):
             # Kept: arq runs the shutdown hook in another context, where Tortoise finds none.
             ctx["orm"] = await Tortoise.init(config=tortoise_config(settings))
@@ -64,11 +66,12 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         "max_jobs": settings.worker.max_jobs,
         "job_timeout": settings.worker.job_timeout_seconds,
         "keep_result": 60,
+        "reconnect_max_seconds": settings.worker.reconnect_max_seconds,
     }
     if settings.redis_url and "redis_pool" not in overrides:
-        options["redis_settings"] = RedisSettings.from_dsn(settings.redis_url)
+        options["redis_settings"] = redis_settings(settings.redis_url)
     options.update(overrides)
-    return Worker(**options)
+    return ResilientWorker(**options)
 
 
 def run(settings: Settings) -> None:
