@@ -93,10 +93,10 @@ class OutageLog:
         self._since[service] = time.monotonic()
         error = f"{type(exc).__name__}: {exc}"[:300]
         logger.warning(
-            "%s unreachable (%s); %s retries until it is back",
+            "%s unreachable from %s (%s); retrying with back-off until it is back",
             service,
-            error,
             self._where,
+            error,
             extra={"event": "outage.started", "service": str(service), "where": self._where},
         )
         return True
@@ -107,10 +107,10 @@ class OutageLog:
         if since is not None:
             seconds = round(time.monotonic() - since, 1)
             logger.warning(
-                "%s reachable again after %.1f s (%s)",
+                "%s reachable again from %s after %.1f s",
                 service,
-                seconds,
                 self._where,
+                seconds,
                 extra={
                     "event": "outage.ended",
                     "service": str(service),

@@ -40,7 +40,7 @@ DEPS = "creatoraudit.deps"
 TRIES_TTL_SECONDS = 7 * 86400
 
 # Database and Redis outages met by jobs in this process: logged once when each starts and ends.
-_OUTAGES = OutageLog("the worker's jobs")
+_OUTAGES = OutageLog("the worker (a job)")
 
 
 class Kind(StrEnum):

@@ -28,7 +28,7 @@ class ArqRefresher:
     def __init__(self, pool: ArqRedis, queue_name: str) -> None:
         self._pool = pool
         self._queue_name = queue_name
-        self._outages = OutageLog("the API enqueueing refreshes")
+        self._outages = OutageLog("the API enqueueing a refresh")
 
     async def enqueue(self, kind: Kind, platform: str, key: str) -> None:
         """Enqueue the refresh job (dropped if one is already queued).

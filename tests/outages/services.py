@@ -13,9 +13,10 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -118,8 +119,8 @@ class TcpProxy:
         self._thread.join(timeout=START_SECONDS)
         self._loop.close()
 
-    def _call(self, coroutine: object) -> None:
-        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)  # type: ignore[arg-type]
+    def _call(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         future.result(timeout=START_SECONDS)
 
     async def _listen(self) -> None:
