@@ -7,16 +7,21 @@ again on the same port. The shared services are never touched.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from aiohttp.test_utils import TestServer
 
+from app import models
+from app.identifiers import Platform
 from app.models import Scope
 from tests.conftest import ENGINE, Org
 from tests.js.api_server import ApiServer, running_api_server
 from tests.outages.services import own_redis, postgres_proxy
+from tests.worker.test_jobs import _track, simulator  # noqa: F401  (fixture)
 
 QUERY = "{ organization { name } accounts(first: 5) { edges { node { id } } } }"
 
@@ -94,3 +99,60 @@ async def test_a_redis_restart_gets_503_json_while_down_and_heals_without_a_rest
             _assert_answered(await _ask(client, org, "after-restart"), org)
         assert server.process.poll() is None
         assert server.problems_logged() == []
+
+
+@pytest.mark.skipif(ENGINE != "postgres", reason="the TCP proxy stands in front of PostgreSQL")
+async def test_the_embedded_mode_rides_out_a_database_outage_and_refreshes_what_is_due_after_it(
+    org: Org,
+    database_url: str,
+    simulator: TestServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    env = {
+        "CREATORAUDIT_EMBEDDED_WORKER": "true",  # no Redis: refreshes run inside `serve`
+        "CREATORAUDIT_WORKER__SCHEDULE_EVERY_SECONDS": "0.5",
+        "CREATORAUDIT_INSTAGRAM__BASE_URL": str(simulator.make_url("/instagram")),
+        "CREATORAUDIT_TIKTOK__BASE_URL": str(simulator.make_url("/tiktok")),
+    }
+    with (
+        postgres_proxy(database_url) as (proxy, proxied_url),
+        running_api_server(proxied_url, tmp_path, env) as server,
+    ):
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
+            _assert_answered(await _ask(client, org, "before-cut"), org)
+            proxy.cut()
+            # Due while `serve` cannot reach the database (this test still can).
+            account = await _track(org, Platform.TIKTOK, f"embedded.{org.id}")
+            _assert_unavailable(await _ask(client, org, "during-cut"), "during-cut")
+
+            async def scheduler_met_it() -> bool:
+                return any(
+                    r.get("where") == "the embedded worker"
+                    for r in _outage_lines(server, "outage.started", "database")
+                )
+
+            await _within(scheduler_met_it, server)
+            await asyncio.sleep(2)  # the scheduler tries again every 0.5 s meanwhile
+            proxy.restore()
+
+            async def refreshed() -> bool:
+                row = await models.Account.get(id=account.id)
+                return row.last_scrape_at is not None
+
+            await _within(refreshed, server)
+            _assert_answered(await _ask(client, org, "after-restore"), org)
+        embedded = [
+            r
+            for r in _outage_lines(server, "outage.started", "database")
+            if r.get("where") == "the embedded worker"
+        ]
+        assert len(embedded) == 1  # once for the outage, not once per scheduler run
+        assert server.problems_logged() == []
+
+
+async def _within(condition: Any, server: ApiServer, seconds: float = 60.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await condition():
+        assert server.process.poll() is None, server.log()
+        assert asyncio.get_running_loop().time() < deadline, server.log()
+        await asyncio.sleep(0.1)
