@@ -58,7 +58,7 @@ from app.graphql.http_response import (
 from app.graphql.persisted import DocumentResolver, ResolvedDocument
 from app.graphql.rate_limiting import UNAVAILABLE_RETRY_SECONDS, RateGate, Spent
 from app.graphql.schema import schema
-from app.outages import RETRY_AFTER_SECONDS, outage_of
+from app.outages import RETRY_AFTER_SECONDS, Service, outage_of
 from app.services.api_keys import authenticate
 from app.services.query_registry import RegistryUnavailable
 from app.settings import Settings
@@ -152,9 +152,9 @@ async def _handle(request: Request, settings: Settings, media_type: str) -> Resp
     resolver: DocumentResolver = request.app.state.document_resolver
     try:
         await resolver.register(admitted.resolved)
-    except RegistryUnavailable:
+    except RegistryUnavailable as exc:
         # The answer does not depend on the registration: the client registers again later.
-        logger.warning("APQ registration skipped: the registry is unavailable")
+        OUTAGES.failed(Service.REDIS, exc)
     return await _run(request, settings, api_key, admitted, spent, media_type)
 
 
@@ -176,7 +176,8 @@ async def _admit(
         resolved = await resolver.resolve(params.document, _persisted_only(settings, api_key))
     except PersistedQueryNotFound as exc:
         raise _refusal(exc, exc.status) from None
-    except RegistryUnavailable:
+    except RegistryUnavailable as exc:
+        OUTAGES.failed(Service.REDIS, exc)
         unavailable = ServiceUnavailable("Persisted queries are unavailable; retry shortly")
         raise _refusal(unavailable, 503, {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)}) from None
     except (BadUserInput, PersistedQueryRequired) as exc:

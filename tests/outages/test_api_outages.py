@@ -98,6 +98,8 @@ async def test_a_redis_restart_gets_503_json_while_down_and_heals_without_a_rest
             # Pooled connections died with the old server; they are reopened transparently.
             _assert_answered(await _ask(client, org, "after-restart"), org)
         assert server.process.poll() is None
+        assert len(_outage_lines(server, "outage.started", "redis")) == 1
+        assert len(_outage_lines(server, "outage.ended", "redis")) == 1
         assert server.problems_logged() == []
 
 
