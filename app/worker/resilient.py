@@ -53,6 +53,22 @@ class ResilientWorker(Worker):
                 self._release_sem_dec_counter_on_complete()
             raise
 
+    async def close(self) -> None:
+        """arq's close; with Redis down it still runs the shutdown hook and exits cleanly.
+
+        arq deletes its health-check key first and skips the rest if that fails, which would
+        leave the database connections open and end a SIGTERM during an outage with an error.
+        """
+        try:
+            await super().close()
+        except Exception as exc:
+            if outage_of(exc) is not Service.REDIS or self._pool is None:
+                raise
+            if self.on_shutdown:
+                await self.on_shutdown(self.ctx)
+            await self._pool.close(close_connection_pool=True)
+            self._pool = None
+
     async def _wait_for_redis(self) -> None:
         """Ping Redis with a doubling delay (with jitter, capped) until it answers."""
         delay = FIRST_RECONNECT_DELAY

@@ -167,6 +167,16 @@ async def test_the_worker_survives_a_redis_restart_and_keeps_working(
             assert len(worker.outage_lines("outage.ended", "redis", "the worker")) == 1
             assert not [r for r in worker.records() if r.get("level") in ("ERROR", "CRITICAL")]
 
+            # Stopped (SIGTERM) in the middle of another outage, it still exits cleanly.
+            redis.kill()
+            await _until(lambda: _count_is(worker, 2), worker)
+            worker.process.terminate()
+            assert await asyncio.wait_for(worker.process.wait(), 30) == 0, worker.log.read_text()
+
+
+async def _count_is(worker: WorkerProcess, started: int) -> bool:
+    return len(worker.outage_lines("outage.started", "redis", "the worker")) == started
+
 
 @pytest.mark.skipif(ENGINE != "postgres", reason="the TCP proxy stands in front of PostgreSQL")
 async def test_jobs_that_meet_a_database_outage_are_done_after_it(
