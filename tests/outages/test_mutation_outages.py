@@ -1,4 +1,5 @@
-"""Mutations while the app's Redis is down: committed ones succeed, failed ones leave nothing.
+"""Mutations while the app's Redis is down, or failing half-way: committed ones succeed,
+failed ones leave nothing.
 
 `creatoraudit serve` runs against the test's own `redis-server`, which the test kills; the
 refresh the mutation could not enqueue is enqueued later by the workers' schedule.
@@ -13,12 +14,13 @@ import httpx
 from aiohttp.test_utils import TestServer
 from arq import create_pool
 from arq.connections import RedisSettings
+from tortoise import connections
 
 from app import models
 from app.models import Scope
 from app.settings import Settings
 from app.worker.runner import build_worker
-from tests.conftest import GraphQLResponse, Org
+from tests.conftest import ENGINE, GraphQLResponse, Org
 from tests.js.api_server import running_api_server
 from tests.outages.services import own_redis
 from tests.worker.test_jobs import fast_retries, pointed_at, simulator  # noqa: F401  (fixture)
@@ -26,6 +28,10 @@ from tests.worker.test_jobs import fast_retries, pointed_at, simulator  # noqa: 
 TRACK = (
     "mutation($handle: String!) { trackAccount(platform: TIKTOK, handle: $handle) "
     "{ created account { id handle } userErrors { code message } } }"
+)
+TRACK_WITH_KEY = (
+    "mutation($handle: String!, $key: String) { trackAccount(platform: TIKTOK, "
+    "handle: $handle, idempotencyKey: $key) { created userErrors { code } } }"
 )
 
 
@@ -104,3 +110,40 @@ async def test_a_mutation_refused_while_redis_is_down_leaves_nothing_behind(
             assert int(response.headers["retry-after"]) > 0
             assert response.headers["x-request-id"]
             assert not await models.Account.filter(handle=handle).exists()
+
+
+# A real database failure at the last write of a mutation (no mock of our code): a trigger
+# refuses the idempotency record of one key, after the account row has been inserted.
+_FAIL_KEY = "fail-after-the-account-row"
+_TRIGGER = {
+    "postgres": (
+        "CREATE FUNCTION ca_test_refuse() RETURNS trigger AS $$ BEGIN "
+        "IF NEW.key = '{key}' THEN RAISE EXCEPTION 'injected failure'; END IF; "
+        "RETURN NEW; END $$ LANGUAGE plpgsql; "
+        "CREATE TRIGGER ca_test_refuse BEFORE INSERT ON idempotency_record "
+        "FOR EACH ROW EXECUTE FUNCTION ca_test_refuse();",
+        "DROP TRIGGER ca_test_refuse ON idempotency_record; DROP FUNCTION ca_test_refuse();",
+    ),
+    "sqlite": (
+        "CREATE TRIGGER ca_test_refuse BEFORE INSERT ON idempotency_record "
+        "WHEN NEW.key = '{key}' BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
+        "DROP TRIGGER ca_test_refuse;",
+    ),
+}
+
+
+async def test_a_mutation_that_fails_at_its_last_write_leaves_nothing_behind(org: Org) -> None:
+    create, drop = _TRIGGER[ENGINE]
+    connection = connections.get("default")
+    await connection.execute_script(create.replace("{key}", _FAIL_KEY))
+    try:
+        failed = await org.gql(TRACK_WITH_KEY, {"handle": f"halfdone.{org.id}", "key": _FAIL_KEY})
+        assert failed.codes == ["INTERNAL_SERVER_ERROR"]
+        # The account row was inserted before the failure, and rolled back with it.
+        assert not await models.Account.filter(handle=f"halfdone.{org.id}").exists()
+    finally:
+        await connection.execute_script(drop)
+    # The same request, retried, now succeeds once.
+    retried = await org.gql(TRACK_WITH_KEY, {"handle": f"halfdone.{org.id}", "key": _FAIL_KEY})
+    assert retried.data["trackAccount"]["created"] is True
+    assert await models.Account.filter(handle=f"halfdone.{org.id}").count() == 1
