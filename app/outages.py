@@ -13,6 +13,7 @@ import logging
 import time
 from enum import StrEnum
 
+import aiohttp
 import asyncpg
 import redis.exceptions
 from arq.connections import RedisSettings
@@ -64,18 +65,23 @@ def quiet_driver_retries() -> None:
 
 
 def outage_of(exc: BaseException) -> Service | None:
-    """The service whose outage caused `exc` (looking through causes), or None."""
+    """The service whose outage caused `exc` (following `raise … from` causes), or None.
+
+    Only explicit causes count: a bug raised while handling an outage is still a bug.
+    """
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        if isinstance(current, aiohttp.ClientError):
+            return None  # an upstream platform (its socket errors are OSErrors too), not ours
         if isinstance(current, _REDIS_ERRORS):
             return Service.REDIS
         if isinstance(current, asyncpg.InterfaceError) and "closed" in str(current):
             return Service.DATABASE  # a pooled connection the server closed under us
         if isinstance(current, _DATABASE_ERRORS):
             return Service.DATABASE
-        current = current.__cause__ or current.__context__
+        current = current.__cause__
     return None
 
 
