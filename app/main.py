@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from arq import create_pool
-from arq.connections import RedisSettings
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -31,6 +30,7 @@ from app.observability.samplers import Counted
 from app.observability.server import MetricsServer, start_metrics_server
 from app.observability.upstream import upstream_trace
 from app.observability.wiring import sampler_for, shared_budgets
+from app.outages import quiet_driver_retries, redis_settings
 from app.platforms.budget import LocalBudget
 from app.platforms.http import create_session
 from app.services.query_registry import LocalQueryRegistry, QueryRegistry, RedisQueryRegistry
@@ -103,6 +103,7 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        quiet_driver_retries()
         async with RegisterTortoise(app, config=tortoise_config(settings)):
             session = create_session(
                 settings.worker.upstream_timeout_seconds, trace_configs=[upstream_trace(settings)]
@@ -119,7 +120,7 @@ def create_app(settings: Settings) -> Starlette:
             app.state.redis = None
             app.state.refresher = None
             if settings.redis_url:
-                app.state.redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+                app.state.redis = await create_pool(redis_settings(settings.redis_url))
                 app.state.refresher = ArqRefresher(app.state.redis, settings.queue_name)
             elif settings.embedded_worker:
                 embedded = EmbeddedRefresher(

@@ -54,6 +54,10 @@ class WorkerSettings(BaseModel):
     # Longest single wait after throttling, even when the platform asks for more (TikTok's
     # daily quota: until 00:00 UTC). Lower it only where upstream throttles at random (tests).
     max_throttle_wait_seconds: float = Field(default=86400.0, ge=0)
+    # Redis or the database unreachable: the worker polls Redis again after 0.5 s, doubling up
+    # to this; a job that met the outage runs again after half to all of `outage_retry_seconds`.
+    reconnect_max_seconds: float = Field(default=30.0, gt=0)
+    outage_retry_seconds: float = Field(default=30.0, gt=0)
 
 
 class LimitSettings(BaseModel):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from arq.connections import RedisSettings
 from arq.cron import cron
 from arq.worker import Worker, func
 from tortoise import Tortoise
@@ -16,11 +15,13 @@ from app.observability.multiproc import release_this_process
 from app.observability.server import start_metrics_server
 from app.observability.upstream import upstream_trace
 from app.observability.wiring import sampler_for
+from app.outages import quiet_driver_retries, redis_settings
 from app.platforms.budget import RedisBudget
 from app.platforms.http import create_session
 from app.services.refresh import build_platform_clients
 from app.settings import Settings
 from app.worker.jobs import DEPS, WorkerDeps, refresh_profile_job, refresh_video_job, schedule_due
+from app.worker.resilient import ResilientWorker
 
 # arq counts every attempt; our jobs decide when to give up (throttling does not count).
 ARQ_MAX_TRIES = 10_000
@@ -48,6 +49,7 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
     queue = overrides.get("queue_name", settings.queue_name)
 
     async def startup(ctx: dict[str, Any]) -> None:
+        quiet_driver_retries()
         if not ctx.get("orm_ready"):
             # Kept: arq runs the shutdown hook in another context, where Tortoise finds none.
             ctx["orm"] = await Tortoise.init(config=tortoise_config(settings))
@@ -102,11 +104,12 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         "keep_result": 60,
         "health_check_interval": HEALTH_CHECK_SECONDS,
         "health_check_key": health_check_key(queue),
+        "reconnect_max_seconds": settings.worker.reconnect_max_seconds,
     }
     if settings.redis_url and "redis_pool" not in overrides:
-        options["redis_settings"] = RedisSettings.from_dsn(settings.redis_url)
+        options["redis_settings"] = redis_settings(settings.redis_url)
     options.update(overrides)
-    return Worker(**options)
+    return ResilientWorker(**options)
 
 
 def run(settings: Settings) -> None:
