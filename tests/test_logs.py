@@ -15,10 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app import db
 from app.db_admin import scratch_database
 from app.logs import JsonFormatter, Redactor, TextFormatter, resolve_format
-from app.settings import Settings
 from tests.conftest import PG_ADMIN_URL
 from tests.js.api_server import CREATORAUDIT, free_port, running_api_server
 
@@ -89,7 +87,9 @@ async def database_with_password() -> AsyncIterator[str]:
     """A migrated PostgreSQL database, reached through a URL with a password (trust auth
     ignores it, so the process runs normally with a secret in its settings)."""
     async with scratch_database(PG_ADMIN_URL, "creatoraudit_logs") as url:
-        await db.migrate(Settings(database_url=url))
+        # In a process of its own: migrating here would close this process's ORM context,
+        # which the session's app shares.
+        cli(url, "migrate")
         yield url.replace("postgres://postgres@", f"postgres://postgres:{PASSWORD}@", 1)
 
 

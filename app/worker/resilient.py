@@ -41,6 +41,10 @@ class ResilientWorker(Worker):
                 raise
             self._outages.failed(Service.REDIS, exc)
             await self._wait_for_redis()
+        else:
+            # Back only once a whole poll works: a ping that answers while the restarted
+            # server still refuses work must not end the outage and log a second one.
+            self._outages.recovered(Service.REDIS)
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         """Start jobs; a Redis failure gives back the slot arq took for the job being started."""
@@ -81,5 +85,4 @@ class ResilientWorker(Worker):
                     raise
                 delay = min(delay * 2, self._reconnect_max)
             else:
-                self._outages.recovered(Service.REDIS)
                 return
