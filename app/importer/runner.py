@@ -4,10 +4,13 @@
    by the file; videos with their author and publish time) and how many good rows each has.
    Memory is O(entities), never O(rows).
 2. Create the missing accounts and videos (and reconcile existing videos).
-3. Record: stream the file again and hand each entity's observations to the metric store, the
-   same functions refreshes use. An entity is flushed as soon as its last row has been read;
-   when more than `batch_size` observations are waiting, everything waiting is flushed. The
-   store merges with what it already holds, so several calls for one entity are correct.
+3. Record: stream the file again and hand the observations to the metric store, the same
+   code refreshes use, in batches of at most `batch_size` observations and
+   `MAX_BATCH_ENTITIES` entities. A batch is written in one transaction: a failure (the
+   database gone, a bug) leaves none of it behind, and `ImportFailed` says how far the import
+   got. Batches written before stay: they are complete observations, and importing the same
+   file again writes the rest (the store merges with what it holds, so an entity whose rows
+   span two batches is correct).
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from app import models
 from app.importer.entities import Entity, Key, Plan, VideoEntity, create_accounts, prepare_videos
-from app.importer.report import BAD_ROWS_KEPT, ImportReport, Progress
+from app.importer.report import BAD_ROWS_KEPT, ImportFailed, ImportReport, Progress
 from app.importer.rows import (
     AccountRow,
     BadRow,
@@ -36,9 +40,12 @@ from app.metrics import store
 from app.metrics.windows import today_utc
 from app.services.tenancy import Tenant
 
-__all__ = ["DEFAULT_BATCH_SIZE", "import_file"]
+__all__ = ["DEFAULT_BATCH_SIZE", "MAX_BATCH_ENTITIES", "import_file"]
 
-DEFAULT_BATCH_SIZE = 20_000  # observations waiting in memory before a flush
+DEFAULT_BATCH_SIZE = 20_000  # observations waiting in memory before a batch is written
+# Entities per batch: each holds a row lock (an advisory lock on PostgreSQL, whose lock table
+# is shared and bounded) until its batch commits.
+MAX_BATCH_ENTITIES = 500
 
 
 async def import_file(
@@ -137,6 +144,21 @@ async def _snapshot_count(organization_id: int) -> int:
     return videos + profiles
 
 
+@dataclass
+class _Batch:
+    """Observations waiting to be written together, by entity and date."""
+
+    profiles: dict[Key, dict[date, store.ProfileCounters]] = field(default_factory=dict)
+    videos: dict[Key, dict[date, store.VideoCounters]] = field(default_factory=dict)
+    observations: int = 0
+    done: int = 0  # entities whose last row is in this batch
+
+    @property
+    def entities(self) -> int:
+        """Entities with observations in the batch (each holds a lock while it is written)."""
+        return len(self.profiles) + len(self.videos)
+
+
 async def _record(
     records: Iterator[Record],
     plan: Plan,
@@ -144,10 +166,8 @@ async def _record(
     progress: Progress | None,
     batch_size: int,
 ) -> None:
-    videos: dict[Key, dict[date, store.VideoCounters]] = {}
-    profiles: dict[Key, dict[date, store.ProfileCounters]] = {}
+    batch = _Batch()
     midnights: dict[date, datetime] = {}
-    waiting = 0
     if progress is not None:
         progress.update("recording", report)
     for record in records:
@@ -160,22 +180,20 @@ async def _record(
             )
         entity: Entity | None
         if isinstance(record, AccountRow):
-            key = (record.platform, record.handle)
-            entity = plan.accounts.get(key)
+            entity = plan.accounts.get((record.platform, record.handle))
             if entity is None:
                 continue  # the file changed since the scan
-            bucket_p = profiles.setdefault(key, {})
-            waiting += record.day not in bucket_p
+            bucket_p = batch.profiles.setdefault((record.platform, record.handle), {})
+            batch.observations += record.day not in bucket_p
             bucket_p[record.day] = store.ProfileCounters(
                 observed_at, record.followers, record.following, record.posts
             )
         else:
-            key = (record.platform, record.video_id)
-            entity = plan.videos.get(key)
+            entity = plan.videos.get((record.platform, record.video_id))
             if entity is None:
                 continue
-            bucket_v = videos.setdefault(key, {})
-            waiting += record.day not in bucket_v
+            bucket_v = batch.videos.setdefault((record.platform, record.video_id), {})
+            batch.observations += record.day not in bucket_v
             bucket_v[record.day] = store.VideoCounters(
                 observed_at,
                 record.views,
@@ -186,53 +204,33 @@ async def _record(
                 record.saves,
             )
         entity.rows -= 1
-        if entity.rows == 0:
-            report.entities_done += 1
-            if isinstance(record, AccountRow):
-                waiting -= await _flush_profile(entity, profiles.pop(key), report)
-            else:
-                waiting -= await _flush_video(entity, videos.pop(key), report)
-            if progress is not None:
-                progress.update("recording", report)
-        elif waiting >= batch_size:
-            await _flush_all(plan, profiles, videos, report, progress)
-            waiting = 0
-    # Only when the file changed since the scan are there rows left here.
-    await _flush_all(plan, profiles, videos, report, progress)
+        batch.done += entity.rows == 0
+        if batch.observations >= batch_size or batch.entities >= MAX_BATCH_ENTITIES:
+            batch = await _write(batch, plan, report, progress)
+    await _write(batch, plan, report, progress)
 
 
-async def _flush_all(
-    plan: Plan,
-    profiles: dict[Key, dict[date, store.ProfileCounters]],
-    videos: dict[Key, dict[date, store.VideoCounters]],
-    report: ImportReport,
-    progress: Progress | None,
-) -> None:
-    for key, profile_bucket in profiles.items():
-        await _flush_profile(plan.accounts[key], profile_bucket, report)
-        if progress is not None:
-            progress.update("recording", report)
-    for key, video_bucket in videos.items():
-        await _flush_video(plan.videos[key], video_bucket, report)
-        if progress is not None:
-            progress.update("recording", report)
-    profiles.clear()
-    videos.clear()
-
-
-async def _flush_profile(
-    entity: Entity, bucket: dict[date, store.ProfileCounters], report: ImportReport
-) -> int:
-    if entity.id is not None:
-        await store.record_profile(entity.id, list(bucket.values()))
-        report.observations += len(bucket)
-    return len(bucket)
-
-
-async def _flush_video(
-    entity: Entity, bucket: dict[date, store.VideoCounters], report: ImportReport
-) -> int:
-    if entity.id is not None:
-        await store.record_video(entity.id, list(bucket.values()))
-        report.observations += len(bucket)
-    return len(bucket)
+async def _write(
+    batch: _Batch, plan: Plan, report: ImportReport, progress: Progress | None
+) -> _Batch:
+    """Write a batch in one transaction (all of it or nothing); return an empty one."""
+    profiles = {
+        entity.id: list(bucket.values())
+        for key, bucket in batch.profiles.items()
+        if (entity := plan.accounts[key]).id is not None
+    }
+    videos = {
+        entity.id: list(bucket.values())
+        for key, bucket in batch.videos.items()
+        if (entity := plan.videos[key]).id is not None
+    }
+    if profiles or videos:
+        try:
+            await store.record_many(profiles, videos)
+        except Exception as exc:
+            raise ImportFailed(report, exc) from exc
+    report.observations += sum(map(len, profiles.values())) + sum(map(len, videos.values()))
+    report.entities_done += batch.done
+    if progress is not None:
+        progress.update("recording", report)
+    return _Batch()
