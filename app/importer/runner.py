@@ -5,12 +5,13 @@
    Memory is O(entities), never O(rows).
 2. Create the missing accounts and videos (and reconcile existing videos).
 3. Record: stream the file again and hand the observations to the metric store, the same
-   code refreshes use, in batches of at most `batch_size` observations and
-   `MAX_BATCH_ENTITIES` entities. A batch is written in one transaction: a failure (the
-   database gone, a bug) leaves none of it behind, and `ImportFailed` says how far the import
-   got. Batches written before stay: they are complete observations, and importing the same
-   file again writes the rest (the store merges with what it holds, so an entity whose rows
-   span two batches is correct).
+   code refreshes use. Up to `batch_size` observations wait in memory (so an entity whose rows
+   are spread over the file, as in a file sorted by date, is written with many at once); then
+   they are written in batches of at most `MAX_BATCH_ENTITIES` entities, each batch in one
+   transaction: a failure (the database refusing a write, a bug) leaves none of that batch
+   behind, and `ImportFailed` says how far the import got. Batches written before stay: they
+   are complete observations, and importing the same file again writes the rest (the store
+   merges with what it holds, so an entity whose rows span two batches is correct).
 """
 
 from __future__ import annotations
@@ -42,9 +43,9 @@ from app.services.tenancy import Tenant
 
 __all__ = ["DEFAULT_BATCH_SIZE", "MAX_BATCH_ENTITIES", "import_file"]
 
-DEFAULT_BATCH_SIZE = 20_000  # observations waiting in memory before a batch is written
-# Entities per batch: each holds a row lock (an advisory lock on PostgreSQL, whose lock table
-# is shared and bounded) until its batch commits.
+DEFAULT_BATCH_SIZE = 20_000  # observations waiting in memory before they are written
+# Entities per batch (transaction): each holds a lock until its batch commits (an advisory
+# lock on PostgreSQL, whose lock table is shared: 64 × max_connections entries by default).
 MAX_BATCH_ENTITIES = 500
 
 
@@ -56,6 +57,7 @@ async def import_file(
     errors_path: Path | None = None,
     progress: Progress | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_entities: int = MAX_BATCH_ENTITIES,
     today: date | None = None,
 ) -> ImportReport:
     """Import a CSV or NDJSON file of historical snapshots into an organization.
@@ -92,7 +94,9 @@ async def import_file(
         before = await _snapshot_count(organization_id)
         await create_accounts(tenant, plan, report, progress)
         await prepare_videos(tenant, plan, report, progress)
-        await _record(read_records(path, kind, today), plan, report, progress, batch_size)
+        await _record(
+            read_records(path, kind, today), plan, report, progress, (batch_size, batch_entities)
+        )
         report.snapshots_added = await _snapshot_count(organization_id) - before
     finally:
         if progress is not None:
@@ -145,18 +149,13 @@ async def _snapshot_count(organization_id: int) -> int:
 
 
 @dataclass
-class _Batch:
-    """Observations waiting to be written together, by entity and date."""
+class _Waiting:
+    """Observations waiting in memory to be written, by entity and date."""
 
     profiles: dict[Key, dict[date, store.ProfileCounters]] = field(default_factory=dict)
     videos: dict[Key, dict[date, store.VideoCounters]] = field(default_factory=dict)
     observations: int = 0
-    done: int = 0  # entities whose last row is in this batch
-
-    @property
-    def entities(self) -> int:
-        """Entities with observations in the batch (each holds a lock while it is written)."""
-        return len(self.profiles) + len(self.videos)
+    done: int = 0  # entities whose last row is waiting here
 
 
 async def _record(
@@ -164,9 +163,10 @@ async def _record(
     plan: Plan,
     report: ImportReport,
     progress: Progress | None,
-    batch_size: int,
+    sizes: tuple[int, int],
 ) -> None:
-    batch = _Batch()
+    batch_size, batch_entities = sizes
+    waiting = _Waiting()
     midnights: dict[date, datetime] = {}
     if progress is not None:
         progress.update("recording", report)
@@ -183,8 +183,8 @@ async def _record(
             entity = plan.accounts.get((record.platform, record.handle))
             if entity is None:
                 continue  # the file changed since the scan
-            bucket_p = batch.profiles.setdefault((record.platform, record.handle), {})
-            batch.observations += record.day not in bucket_p
+            bucket_p = waiting.profiles.setdefault((record.platform, record.handle), {})
+            waiting.observations += record.day not in bucket_p
             bucket_p[record.day] = store.ProfileCounters(
                 observed_at, record.followers, record.following, record.posts
             )
@@ -192,8 +192,8 @@ async def _record(
             entity = plan.videos.get((record.platform, record.video_id))
             if entity is None:
                 continue
-            bucket_v = batch.videos.setdefault((record.platform, record.video_id), {})
-            batch.observations += record.day not in bucket_v
+            bucket_v = waiting.videos.setdefault((record.platform, record.video_id), {})
+            waiting.observations += record.day not in bucket_v
             bucket_v[record.day] = store.VideoCounters(
                 observed_at,
                 record.views,
@@ -204,33 +204,43 @@ async def _record(
                 record.saves,
             )
         entity.rows -= 1
-        batch.done += entity.rows == 0
-        if batch.observations >= batch_size or batch.entities >= MAX_BATCH_ENTITIES:
-            batch = await _write(batch, plan, report, progress)
-    await _write(batch, plan, report, progress)
+        waiting.done += entity.rows == 0
+        if waiting.observations >= batch_size:
+            waiting = await _write(waiting, plan, report, progress, batch_entities)
+    await _write(waiting, plan, report, progress, batch_entities)
 
 
 async def _write(
-    batch: _Batch, plan: Plan, report: ImportReport, progress: Progress | None
-) -> _Batch:
-    """Write a batch in one transaction (all of it or nothing); return an empty one."""
-    profiles = {
-        entity.id: list(bucket.values())
-        for key, bucket in batch.profiles.items()
+    waiting: _Waiting,
+    plan: Plan,
+    report: ImportReport,
+    progress: Progress | None,
+    batch_entities: int,
+) -> _Waiting:
+    """Write what is waiting, in batches of one transaction each; return an empty buffer."""
+    profiles = [
+        (entity.id, list(bucket.values()))
+        for key, bucket in waiting.profiles.items()
         if (entity := plan.accounts[key]).id is not None
-    }
-    videos = {
-        entity.id: list(bucket.values())
-        for key, bucket in batch.videos.items()
+    ]
+    videos = [
+        (entity.id, list(bucket.values()))
+        for key, bucket in waiting.videos.items()
         if (entity := plan.videos[key]).id is not None
-    }
-    if profiles or videos:
+    ]
+    for start in range(0, len(profiles) + len(videos), batch_entities):
+        stop = start + batch_entities
+        batch_profiles = dict(profiles[start:stop])
+        batch_videos = dict(videos[max(0, start - len(profiles)) : max(0, stop - len(profiles))])
         try:
-            await store.record_many(profiles, videos)
+            await store.record_many(batch_profiles, batch_videos)
         except Exception as exc:
             raise ImportFailed(report, exc) from exc
-    report.observations += sum(map(len, profiles.values())) + sum(map(len, videos.values()))
-    report.entities_done += batch.done
+        report.observations += sum(map(len, batch_profiles.values()))
+        report.observations += sum(map(len, batch_videos.values()))
+        if stop < len(profiles) + len(videos) and progress is not None:
+            progress.update("recording", report)
+    report.entities_done += waiting.done
     if progress is not None:
         progress.update("recording", report)
-    return _Batch()
+    return _Waiting()

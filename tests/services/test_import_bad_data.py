@@ -25,7 +25,13 @@ from app.metrics.windows import today_utc
 from app.services.accounts import track_account
 from app.services.tenancy import Tenant
 from tests.conftest import ENGINE, Org
-from tests.services.test_importer import HEADER, natural_contents, table_contents, write
+from tests.services.test_importer import (
+    FIXTURES,
+    HEADER,
+    natural_contents,
+    table_contents,
+    write,
+)
 
 TT = "tiktok"
 ORG_METRICS = """
@@ -307,3 +313,29 @@ async def test_a_failed_batch_changes_no_table(org: Org, tmp_path: Path) -> None
             await import_file(org.id, changed)
 
     assert await table_contents(org.id) == before
+
+
+async def test_batches_of_a_few_entities_record_the_same_data_as_one(
+    make_org: Callable[..., Awaitable[Org]],
+) -> None:
+    one, many = await make_org(), await make_org()
+
+    await import_file(one.id, FIXTURES / "example.csv")
+    report = await import_file(many.id, FIXTURES / "example.csv", batch_size=7, batch_entities=2)
+
+    assert (report.observations, report.entities_done) == (29, 6)
+    assert await natural_contents(one.id) == await natural_contents(many.id)
+
+
+async def test_only_the_refused_batch_of_entities_is_missing(org: Org, tmp_path: Path) -> None:
+    # given: everything waits in memory at once, and is written four entities per transaction:
+    # [profile, videos 0-2], [videos 3-6], [videos 7-9]; video 5 is refused
+    async with database_refuses_a_snapshot():
+        with pytest.raises(ImportFailed, match="10 observations were recorded before it"):
+            await import_file(org.id, batched_file(tmp_path, refused=True), batch_entities=4)
+
+    recorded = await models.VideoSnapshot.filter(video__organization_id=org.id).values_list(
+        "video__platform_video_id", flat=True
+    )
+    assert sorted(set(recorded)) == [video_id(n) for n in range(3)]
+    assert len(recorded) == 9
