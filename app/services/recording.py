@@ -7,8 +7,8 @@ is recorded again from the same answer — upstream is not asked again — up to
 in all, with a pause that doubles; then it goes to `ERROR` with a message, and its next refresh
 comes an interval later. The other rows are recorded as usual. Every write of a recording is
 idempotent and the store's writes are atomic each, so an attempt completes what a failed one
-left half done. An outage (the database unreachable) is not such a failure: it is raised for
-the job to wait and try again (`app.services.failures`).
+left half done. An outage (the database unreachable, `app.outages`) is not such a failure: it
+is raised for the job to wait for the service and run again.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import TypeVar
 
 from app import models
 from app.models import Availability
-from app.services.failures import is_outage
+from app.outages import outage_of
 
 __all__ = ["ONCE", "RecordRetry", "failure_message", "record_each", "record_unavailable"]
 
@@ -68,8 +68,9 @@ async def record_each(
                 await record(row)
                 break
             except Exception as error:
-                if is_outage(error):
-                    raise  # the job waits for the service to return (`attempt_refresh`)
+                if outage_of(error) is not None:
+                    raise  # not a failure of this row: the job waits for the service
+
                 logger.exception(
                     "worker.record_failed",
                     extra={"table": row._meta.db_table, "id": row.id, "attempt": attempt},

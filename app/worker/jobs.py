@@ -23,8 +23,8 @@ from arq import Retry
 from app import models
 from app.identifiers import Platform
 from app.models import Availability
+from app.outages import OutageLog, outage_of
 from app.platforms.errors import RateLimited, UpstreamError
-from app.services.failures import is_outage
 from app.services.recording import RecordRetry, failure_message, record_unavailable
 from app.services.refresh import PlatformClients, RefreshResult, refresh_profile
 from app.services.video_refresh import refresh_video
@@ -34,6 +34,9 @@ logger = logging.getLogger("creatoraudit.worker")
 
 DEPS = "creatoraudit.deps"
 TRIES_TTL_SECONDS = 7 * 86400
+
+# Database and Redis outages met by jobs in this process: logged once when each starts and ends.
+_OUTAGES = OutageLog("the worker (a job)")
 
 
 class Kind(StrEnum):
@@ -86,13 +89,11 @@ def job_id(queue_name: str, kind: Kind | str, platform: str, key: str) -> str:
 @dataclass(slots=True)
 class Tries:
     """Failed attempts so far: transient failures and failures of ours (`failed`) count
-    towards giving up, each against its own limit; throttling and outages of our own
-    services (`outages`) only make the waits grow."""
+    towards giving up, each against its own limit; throttling does not."""
 
     transient: int = 0
     throttled: int = 0
     failed: int = 0
-    outages: int = 0
 
     def counts(self) -> dict[str, int]:
         """The counts by name, as kept in Redis between attempts."""
@@ -141,23 +142,22 @@ async def attempt_refresh(
     Shared by the arq jobs and the embedded refresher, which differ only in how they wait;
     `tries` is updated in place. A failure that is not upstream's (a database error, a bug)
     is retried after a pause up to `max_failed_attempts` times, then the rows go to ERROR.
+    An outage of the database or Redis is raised as it is: the callers wait it out, and it
+    never counts as a failure.
     """
     try:
         return await _attempt(dependencies, kind, platform, key, tries)
     except Exception as error:  # not the platform's: upstream errors are handled inside
+        if outage_of(error) is not None:
+            raise
         return await _failed(dependencies.settings, kind, platform, key, tries, error)
 
 
 async def _failed(
     settings: WorkerSettings, kind: Kind, platform: str, key: str, tries: Tries, error: Exception
 ) -> Attempt:
-    extra: dict[str, object] = {"platform": platform, "kind": str(kind), "key": key}
-    if is_outage(error):  # wait for the database (or Redis) to return; never ERROR for it
-        tries.outages += 1
-        logger.warning("worker.outage", extra={**extra, "error": type(error).__name__})
-        return Attempt(retry_in=backoff(settings, tries.outages))
     tries.failed += 1
-    extra["attempt"] = tries.failed
+    extra = {"platform": platform, "kind": str(kind), "key": key, "attempt": tries.failed}
     logger.error("worker.failed", extra=extra, exc_info=error)
     if tries.failed < settings.max_failed_attempts:
         return Attempt(retry_in=settings.failure_backoff_seconds * 2 ** (tries.failed - 1))
@@ -222,14 +222,29 @@ async def _run(ctx: dict[str, Any], kind: Kind, platform: str, key: str) -> str:
     return outcome.result or ""
 
 
+async def _run_through_outages(ctx: dict[str, Any], kind: Kind, platform: str, key: str) -> str:
+    """`_run`, re-queued while the database or Redis is down (not counted as a failed try)."""
+    try:
+        result = await _run(ctx, kind, platform, key)
+    except Exception as exc:
+        service = outage_of(exc)
+        if service is None:
+            raise
+        _OUTAGES.failed(service, exc)
+        # Still due in the database too: if Redis cannot take the retry, the schedule will.
+        raise Retry(defer=_jittered(deps(ctx).settings.outage_retry_seconds)) from None
+    _OUTAGES.recovered_all()
+    return result
+
+
 async def refresh_profile_job(ctx: dict[str, Any], platform: str, handle: str) -> str:
     """arq job: refresh one (platform, handle); throttling and transient failures re-queue it."""
-    return await _run(ctx, Kind.PROFILE, platform, handle)
+    return await _run_through_outages(ctx, Kind.PROFILE, platform, handle)
 
 
 async def refresh_video_job(ctx: dict[str, Any], platform: str, media_id: str) -> str:
     """arq job: refresh one individual post; throttling and transient failures re-queue it."""
-    return await _run(ctx, Kind.VIDEO, platform, media_id)
+    return await _run_through_outages(ctx, Kind.VIDEO, platform, media_id)
 
 
 async def _give_up(kind: Kind, platform: Platform, key: str, message: str, now: datetime) -> None:
@@ -279,8 +294,20 @@ async def enqueue_refresh(redis: Any, queue_name: str, kind: Kind, platform: str
 
 
 async def schedule_due(ctx: dict[str, Any]) -> int:
-    """Enqueue a refresh for everything due (duplicates are dropped by job id)."""
+    """Enqueue a refresh for everything due (duplicates are dropped by job id).
+
+    During a database or Redis outage it enqueues what it can and stops; what is left stays
+    due, and the next run (every minute) picks it up.
+    """
     queued = 0
-    for kind, platform, key in await due_refreshes(datetime.now(UTC)):
-        queued += await enqueue_refresh(ctx["redis"], deps(ctx).queue_name, kind, platform, key)
+    try:
+        for kind, platform, key in await due_refreshes(datetime.now(UTC)):
+            queued += await enqueue_refresh(ctx["redis"], deps(ctx).queue_name, kind, platform, key)
+    except Exception as exc:
+        service = outage_of(exc)
+        if service is None:
+            raise
+        _OUTAGES.failed(service, exc)
+        return queued
+    _OUTAGES.recovered_all()
     return queued

@@ -7,7 +7,6 @@ is patched.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,12 +21,13 @@ from tortoise import connections
 from app import models
 from app.identifiers import Platform
 from app.models import Availability
+from app.outages import Service, outage_of
 from app.platforms.budget import RedisBudget
 from app.platforms.http import create_session
 from app.services.refresh import build_platform_clients
 from app.settings import Settings, WorkerSettings
 from app.simulator.app import FAULTS
-from app.worker.jobs import Attempt, Kind, Tries, WorkerDeps, attempt_refresh
+from app.worker.jobs import Kind, Tries, WorkerDeps, attempt_refresh
 from app.worker.runner import build_worker
 from tests.conftest import ENGINE, Org
 from tests.platforms.test_tiktok_client import tiktok_state
@@ -175,7 +175,7 @@ async def test_a_row_our_code_cannot_handle_ends_in_error_after_the_attempts(
     assert upstream_requests() == 0
 
 
-async def test_an_outage_of_our_own_services_is_waited_out_and_never_ends_in_error(
+async def test_an_outage_of_our_own_services_is_not_counted_and_never_ends_in_error(
     org: Org,
     settings: Settings,
     simulator: TestServer,  # noqa: F811
@@ -185,7 +185,7 @@ async def test_an_outage_of_our_own_services_is_waited_out_and_never_ends_in_err
     unreachable = Redis(host="127.0.0.1", port=1, socket_connect_timeout=1)
     configured = pointed_at(settings, simulator, worker=failing_fast())
     tries = Tries()
-    attempts: list[Attempt] = []
+    services: list[Service | None] = []
     async with create_session(5.0) as session:
         clients = build_platform_clients(
             session,
@@ -196,15 +196,16 @@ async def test_an_outage_of_our_own_services_is_waited_out_and_never_ends_in_err
 
         # when: far more attempts than a failure of ours gets
         for _ in range(ATTEMPTS * 2):
-            attempts.append(
+            try:
                 await attempt_refresh(deps, Kind.PROFILE, "INSTAGRAM", account.handle, tries)
-            )
-            await asyncio.sleep(0)
+            except Exception as error:
+                services.append(outage_of(error))
     await unreachable.aclose()
 
-    # then: every attempt asks to be retried later, and nothing gave up
-    assert all(a.result is None and a.retry_in is not None for a in attempts)
-    assert (tries.outages, tries.failed) == (ATTEMPTS * 2, 0)
+    # then: every attempt hands the outage to the outage handling (the arq job re-queues
+    # itself, the embedded scheduler tries again), none counts, nothing gave up
+    assert services == [Service.REDIS] * (ATTEMPTS * 2)
+    assert tries.failed == 0
     row = await models.Account.get(id=account.id)
     assert row.availability is Availability.PENDING
     assert row.last_error is None
