@@ -30,6 +30,9 @@ logger = logging.getLogger("creatoraudit.worker")
 
 Row = TypeVar("Row", models.Account, models.Video)
 
+# Pauses happen inside the job, which holds a worker slot and has a time limit: keep them short.
+MAX_PAUSE_SECONDS = 30.0
+
 
 @dataclass(frozen=True, slots=True)
 class RecordRetry:
@@ -80,7 +83,8 @@ async def record_each(
                     message = failure_message("recording this refresh", attempt, error)
                     await record_unavailable([row], Availability.ERROR, message, moment)
                 else:
-                    await asyncio.sleep(retry.backoff_seconds * 2 ** (attempt - 1))
+                    pause = retry.backoff_seconds * 2 ** (attempt - 1)
+                    await asyncio.sleep(min(pause, MAX_PAUSE_SECONDS))
     return failed
 
 

@@ -160,7 +160,8 @@ async def _failed(
     extra = {"platform": platform, "kind": str(kind), "key": key, "attempt": tries.failed}
     logger.error("worker.failed", extra=extra, exc_info=error)
     if tries.failed < settings.max_failed_attempts:
-        return Attempt(retry_in=settings.failure_backoff_seconds * 2 ** (tries.failed - 1))
+        wait = settings.failure_backoff_seconds * 2 ** (tries.failed - 1)
+        return Attempt(retry_in=min(wait, settings.max_backoff_seconds))
     # If this write fails too (the database is gone), the job fails: the schedule enqueues
     # it again once the object is due, and the count in `tries` carries on from here.
     message = failure_message("refreshing", tries.failed, error)
