@@ -4,6 +4,9 @@ Each call handles one entity in one transaction: it locks the entity, then its a
 then its organization scope (always in that order, so concurrent writers cannot deadlock), merges
 the new observations into the entity's daily snapshots, re-derives the entity's rows, and moves
 the aggregate scopes by the difference. Writing the same observation twice changes nothing.
+`record_many` writes many entities in one transaction (the importer's batches), taking every
+lock first in the same order. A counter outside [0, MAX_COUNT] (`app.counts`) is refused before
+anything is written, so no sum of counters can leave 64 bits.
 """
 
 from __future__ import annotations
