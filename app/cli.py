@@ -162,7 +162,13 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     """Import historical snapshots from a CSV or NDJSON file (exit 0 all good, 1 some bad)."""
-    from app.importer import ImportUsageError, TerminalProgress, format_summary, import_file
+    from app.importer import (
+        ImportFailed,
+        ImportUsageError,
+        TerminalProgress,
+        format_summary,
+        import_file,
+    )
 
     async def work() -> int:
         progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
@@ -180,6 +186,9 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         except ImportUsageError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        except ImportFailed as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 3
         print(format_summary(report, args.file, args.org))
         return report.exit_code
 

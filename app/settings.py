@@ -54,6 +54,12 @@ class WorkerSettings(BaseModel):
     # Longest single wait after throttling, even when the platform asks for more (TikTok's
     # daily quota: until 00:00 UTC). Lower it only where upstream throttles at random (tests).
     max_throttle_wait_seconds: float = Field(default=86400.0, ge=0)
+    # Failures that are not the platform's (a database error, a bug of ours): attempts before
+    # the object goes to ERROR until its next interval, `failure_backoff_seconds` × 2^(n−1)
+    # apart (at most 30 s inside a job, `max_backoff_seconds` between jobs). Recording a
+    # fetched answer is retried with that answer, never fetched again.
+    max_failed_attempts: int = Field(default=3, ge=1, le=20)
+    failure_backoff_seconds: float = Field(default=5.0, ge=0, le=300)
     # Redis or the database unreachable: the worker polls Redis again after 0.5 s, doubling up
     # to this; a job that met the outage runs again after half to all of `outage_retry_seconds`.
     reconnect_max_seconds: float = Field(default=30.0, gt=0)

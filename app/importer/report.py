@@ -9,7 +9,14 @@ from typing import Protocol, TextIO
 
 from app.importer.rows import BadRow
 
-__all__ = ["BAD_ROWS_KEPT", "ImportReport", "Progress", "TerminalProgress", "format_summary"]
+__all__ = [
+    "BAD_ROWS_KEPT",
+    "ImportFailed",
+    "ImportReport",
+    "Progress",
+    "TerminalProgress",
+    "format_summary",
+]
 
 BAD_ROWS_KEPT = 50  # bad rows kept for the summary; --errors receives all of them
 
@@ -45,6 +52,22 @@ class ImportReport:
     def exit_code(self) -> int:
         """0 when every row was good, 1 when some were skipped."""
         return 1 if self.bad else 0
+
+
+class ImportFailed(Exception):
+    """A batch could not be written (nothing of it was): the import stopped there.
+
+    The batches before it are recorded (`report.observations`); importing the same file again
+    is safe and writes the rest.
+    """
+
+    def __init__(self, report: ImportReport, cause: Exception) -> None:
+        super().__init__(
+            f"the import stopped: writing a batch failed ({type(cause).__name__}: {cause}); "
+            f"{report.observations:,} observations were recorded before it, none of that "
+            "batch; importing the same file again is safe"
+        )
+        self.report = report
 
 
 class Progress(Protocol):

@@ -18,6 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
+from app.counts import MAX_COUNT
 from app.identifiers import IdentifierError, Platform, normalize_handle, parse_media_id
 
 __all__ = [
@@ -38,7 +39,6 @@ PROFILE_COUNTS: Final = ("followers", "following", "posts")
 VIDEO_COUNTS: Final = ("views", "plays", "likes", "comments", "shares", "saves")
 REQUIRED_COLUMNS: Final = ("platform", "kind", "handle", "date")
 _TIKTOK_IGNORED: Final = frozenset({"plays", "saves"})  # plays = views; saves never exist
-_MAX_COUNT: Final = 2**63 - 1  # BIGINT
 _INTEGRAL: Final = re.compile(r"(-?)([0-9]+)(?:\.0*)?")
 _DAY: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _EXTENSIONS: Final = {".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson"}
@@ -167,7 +167,7 @@ def _csv_records(stream: Iterator[str], today: date) -> Iterator[Record]:
             found = f"{len(values)} field" + ("" if len(values) == 1 else "s")
             yield BadRow(start, f"has {found}, the header has {len(columns)}")
             continue
-        yield validate(dict(zip(columns, values, strict=True)), start, today)
+        yield validate(dict(zip(columns, values, strict=True)), start, today, json_values=False)
 
 
 def _ndjson_records(stream: Iterator[str], today: date) -> Iterator[Record]:
@@ -182,20 +182,23 @@ def _ndjson_records(stream: Iterator[str], today: date) -> Iterator[Record]:
         if not isinstance(value, dict):
             yield BadRow(number, "not a JSON object")
             continue
-        yield validate({str(k).strip().lower(): v for k, v in value.items()}, number, today)
+        fields = {str(k).strip().lower(): v for k, v in value.items()}
+        yield validate(fields, number, today, json_values=True)
 
 
 class _Problems(list[str]):
-    """The reasons a record is bad, and the fields already blamed for having a wrong type."""
+    """The reasons a record is bad, the fields already blamed for having a wrong type, and
+    whether the values are typed JSON values (NDJSON) or text (CSV)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, json_values: bool) -> None:
         super().__init__()
         self.named: set[str] = set()
+        self.json_values = json_values
 
 
-def validate(fields: Mapping[str, object], line: int, today: date) -> Record:
+def validate(fields: Mapping[str, object], line: int, today: date, *, json_values: bool) -> Record:
     """Turn one record's fields (CSV strings or JSON values) into a typed row or a bad row."""
-    problems = _Problems()
+    problems = _Problems(json_values=json_values)
     platform = _platform(fields, problems)
     kind = _text(fields, "kind", problems)
     if kind is not None and kind.lower() not in ("account", "video"):
@@ -334,29 +337,47 @@ def _published_at(
 
 
 def _count(fields: Mapping[str, object], name: str, problems: _Problems) -> int | None:
-    """A non-negative integer count; None (unknown) when missing, null or empty."""
+    """A count in [0, MAX_COUNT]; None (unknown) when missing, null, or empty in CSV."""
     value = fields.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None:
         return None
-    number: int | None = None
-    if isinstance(value, bool):
-        number = None
-    elif isinstance(value, int):
-        number = value
-    elif isinstance(value, float):
-        # JSON has one number type: 120.0 is the integer 120, 120.5 is not a count.
-        number = int(value) if value.is_integer() and abs(value) < 2**53 else None
-    elif isinstance(value, str) and (match := _INTEGRAL.fullmatch(value.strip())):
-        number = int(match[2]) * (-1 if match[1] else 1)
+    if problems.json_values:
+        number = _json_integer(value)
+    elif isinstance(value, str) and not value.strip():
+        return None
+    else:
+        number = _text_integer(value)
     if number is None:
-        problems.append(f"{name} {_show(value)} is not an integer")
+        kind = "a JSON integer" if problems.json_values else "an integer"
+        problems.append(f"{name} {_show(value)} is not {kind}")
     elif number < 0:
         problems.append(f"{name} {_show(value)} is negative")
-    elif number > _MAX_COUNT:
-        problems.append(f"{name} {_show(value)} is too large")
+    elif number > MAX_COUNT:
+        problems.append(f"{name} {_show(value)} is over the maximum count {MAX_COUNT:,}")
     else:
         return number
     return None
+
+
+def _json_integer(value: object) -> int | None:
+    """A JSON number with no fractional part (JSON Schema's "integer": 12 and 12.0, not 12.5);
+    strings ("12") and booleans are not numbers."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        # Doubles are exact up to 2^53, far above MAX_COUNT: a larger one is over it anyway.
+        return int(value)
+    return None
+
+
+def _text_integer(value: object) -> int | None:
+    """A CSV field's integer: digits, an optional minus, an optional all-zero fraction."""
+    match = _INTEGRAL.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return None
+    return int(match[2]) * (-1 if match[1] else 1)
 
 
 def _show(value: object) -> str:

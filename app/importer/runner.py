@@ -4,10 +4,14 @@
    by the file; videos with their author and publish time) and how many good rows each has.
    Memory is O(entities), never O(rows).
 2. Create the missing accounts and videos (and reconcile existing videos).
-3. Record: stream the file again and hand each entity's observations to the metric store, the
-   same functions refreshes use. An entity is flushed as soon as its last row has been read;
-   when more than `batch_size` observations are waiting, everything waiting is flushed. The
-   store merges with what it already holds, so several calls for one entity are correct.
+3. Record: stream the file again and hand the observations to the metric store, the same
+   code refreshes use. Up to `batch_size` observations wait in memory (so an entity whose rows
+   are spread over the file, as in a file sorted by date, is written with many at once); then
+   they are written in batches of at most `MAX_BATCH_ENTITIES` entities, each batch in one
+   transaction: a failure (the database refusing a write, a bug) leaves none of that batch
+   behind, and `ImportFailed` says how far the import got. Batches written before stay: they
+   are complete observations, and importing the same file again writes the rest (the store
+   merges with what it holds, so an entity whose rows span two batches is correct).
 """
 
 from __future__ import annotations
@@ -18,12 +22,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from app import models
 from app.importer.entities import Entity, Key, Plan, VideoEntity, create_accounts, prepare_videos
-from app.importer.report import BAD_ROWS_KEPT, ImportReport, Progress
+from app.importer.report import BAD_ROWS_KEPT, ImportFailed, ImportReport, Progress
 from app.importer.rows import (
     AccountRow,
     BadRow,
@@ -36,9 +41,12 @@ from app.metrics import store
 from app.metrics.windows import today_utc
 from app.services.tenancy import Tenant
 
-__all__ = ["DEFAULT_BATCH_SIZE", "import_file"]
+__all__ = ["DEFAULT_BATCH_SIZE", "MAX_BATCH_ENTITIES", "import_file"]
 
-DEFAULT_BATCH_SIZE = 20_000  # observations waiting in memory before a flush
+DEFAULT_BATCH_SIZE = 20_000  # observations waiting in memory before they are written
+# Entities per batch (transaction): each holds a lock until its batch commits (an advisory
+# lock on PostgreSQL, whose lock table is shared: 64 × max_connections entries by default).
+MAX_BATCH_ENTITIES = 500
 
 
 async def import_file(
@@ -49,6 +57,7 @@ async def import_file(
     errors_path: Path | None = None,
     progress: Progress | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_entities: int = MAX_BATCH_ENTITIES,
     today: date | None = None,
 ) -> ImportReport:
     """Import a CSV or NDJSON file of historical snapshots into an organization.
@@ -85,7 +94,9 @@ async def import_file(
         before = await _snapshot_count(organization_id)
         await create_accounts(tenant, plan, report, progress)
         await prepare_videos(tenant, plan, report, progress)
-        await _record(read_records(path, kind, today), plan, report, progress, batch_size)
+        await _record(
+            read_records(path, kind, today), plan, report, progress, (batch_size, batch_entities)
+        )
         report.snapshots_added = await _snapshot_count(organization_id) - before
     finally:
         if progress is not None:
@@ -137,17 +148,26 @@ async def _snapshot_count(organization_id: int) -> int:
     return videos + profiles
 
 
+@dataclass
+class _Waiting:
+    """Observations waiting in memory to be written, by entity and date."""
+
+    profiles: dict[Key, dict[date, store.ProfileCounters]] = field(default_factory=dict)
+    videos: dict[Key, dict[date, store.VideoCounters]] = field(default_factory=dict)
+    observations: int = 0
+    done: int = 0  # entities whose last row is waiting here
+
+
 async def _record(
     records: Iterator[Record],
     plan: Plan,
     report: ImportReport,
     progress: Progress | None,
-    batch_size: int,
+    sizes: tuple[int, int],
 ) -> None:
-    videos: dict[Key, dict[date, store.VideoCounters]] = {}
-    profiles: dict[Key, dict[date, store.ProfileCounters]] = {}
+    batch_size, batch_entities = sizes
+    waiting = _Waiting()
     midnights: dict[date, datetime] = {}
-    waiting = 0
     if progress is not None:
         progress.update("recording", report)
     for record in records:
@@ -160,22 +180,20 @@ async def _record(
             )
         entity: Entity | None
         if isinstance(record, AccountRow):
-            key = (record.platform, record.handle)
-            entity = plan.accounts.get(key)
+            entity = plan.accounts.get((record.platform, record.handle))
             if entity is None:
                 continue  # the file changed since the scan
-            bucket_p = profiles.setdefault(key, {})
-            waiting += record.day not in bucket_p
+            bucket_p = waiting.profiles.setdefault((record.platform, record.handle), {})
+            waiting.observations += record.day not in bucket_p
             bucket_p[record.day] = store.ProfileCounters(
                 observed_at, record.followers, record.following, record.posts
             )
         else:
-            key = (record.platform, record.video_id)
-            entity = plan.videos.get(key)
+            entity = plan.videos.get((record.platform, record.video_id))
             if entity is None:
                 continue
-            bucket_v = videos.setdefault(key, {})
-            waiting += record.day not in bucket_v
+            bucket_v = waiting.videos.setdefault((record.platform, record.video_id), {})
+            waiting.observations += record.day not in bucket_v
             bucket_v[record.day] = store.VideoCounters(
                 observed_at,
                 record.views,
@@ -186,53 +204,43 @@ async def _record(
                 record.saves,
             )
         entity.rows -= 1
-        if entity.rows == 0:
-            report.entities_done += 1
-            if isinstance(record, AccountRow):
-                waiting -= await _flush_profile(entity, profiles.pop(key), report)
-            else:
-                waiting -= await _flush_video(entity, videos.pop(key), report)
-            if progress is not None:
-                progress.update("recording", report)
-        elif waiting >= batch_size:
-            await _flush_all(plan, profiles, videos, report, progress)
-            waiting = 0
-    # Only when the file changed since the scan are there rows left here.
-    await _flush_all(plan, profiles, videos, report, progress)
+        waiting.done += entity.rows == 0
+        if waiting.observations >= batch_size:
+            waiting = await _write(waiting, plan, report, progress, batch_entities)
+    await _write(waiting, plan, report, progress, batch_entities)
 
 
-async def _flush_all(
+async def _write(
+    waiting: _Waiting,
     plan: Plan,
-    profiles: dict[Key, dict[date, store.ProfileCounters]],
-    videos: dict[Key, dict[date, store.VideoCounters]],
     report: ImportReport,
     progress: Progress | None,
-) -> None:
-    for key, profile_bucket in profiles.items():
-        await _flush_profile(plan.accounts[key], profile_bucket, report)
-        if progress is not None:
+    batch_entities: int,
+) -> _Waiting:
+    """Write what is waiting, in batches of one transaction each; return an empty buffer."""
+    profiles = [
+        (entity.id, list(bucket.values()))
+        for key, bucket in waiting.profiles.items()
+        if (entity := plan.accounts[key]).id is not None
+    ]
+    videos = [
+        (entity.id, list(bucket.values()))
+        for key, bucket in waiting.videos.items()
+        if (entity := plan.videos[key]).id is not None
+    ]
+    for start in range(0, len(profiles) + len(videos), batch_entities):
+        stop = start + batch_entities
+        batch_profiles = dict(profiles[start:stop])
+        batch_videos = dict(videos[max(0, start - len(profiles)) : max(0, stop - len(profiles))])
+        try:
+            await store.record_many(batch_profiles, batch_videos)
+        except Exception as exc:
+            raise ImportFailed(report, exc) from exc
+        report.observations += sum(map(len, batch_profiles.values()))
+        report.observations += sum(map(len, batch_videos.values()))
+        if stop < len(profiles) + len(videos) and progress is not None:
             progress.update("recording", report)
-    for key, video_bucket in videos.items():
-        await _flush_video(plan.videos[key], video_bucket, report)
-        if progress is not None:
-            progress.update("recording", report)
-    profiles.clear()
-    videos.clear()
-
-
-async def _flush_profile(
-    entity: Entity, bucket: dict[date, store.ProfileCounters], report: ImportReport
-) -> int:
-    if entity.id is not None:
-        await store.record_profile(entity.id, list(bucket.values()))
-        report.observations += len(bucket)
-    return len(bucket)
-
-
-async def _flush_video(
-    entity: Entity, bucket: dict[date, store.VideoCounters], report: ImportReport
-) -> int:
-    if entity.id is not None:
-        await store.record_video(entity.id, list(bucket.values()))
-        report.observations += len(bucket)
-    return len(bucket)
+    report.entities_done += waiting.done
+    if progress is not None:
+        progress.update("recording", report)
+    return _Waiting()

@@ -4,11 +4,14 @@ Each call handles one entity in one transaction: it locks the entity, then its a
 then its organization scope (always in that order, so concurrent writers cannot deadlock), merges
 the new observations into the entity's daily snapshots, re-derives the entity's rows, and moves
 the aggregate scopes by the difference. Writing the same observation twice changes nothing.
+`record_many` writes many entities in one transaction (the importer's batches), taking every
+lock first in the same order. A counter outside [0, MAX_COUNT] (`app.counts`) is refused before
+anything is written, so no sum of counters can leave 64 bits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -17,6 +20,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from app import models
+from app.counts import check_count
 from app.identifiers import Platform
 from app.metrics import sql
 from app.metrics.attribution import (
@@ -83,6 +87,20 @@ def utc_date(moment: datetime) -> date:
     if moment.tzinfo is None:
         return moment.date()
     return moment.astimezone(UTC).date()
+
+
+_PROFILE_FIELDS = ("followers", "following", "posts")
+
+
+def _check_counts(observations: Sequence[Any], names: Sequence[str]) -> None:
+    """Refuse, before writing anything, a counter outside [0, MAX_COUNT] (`CountOutOfRange`).
+
+    Every source bounds its values already (the importer's bad rows, the platform clients'
+    unknown values); this guard keeps a future path from overflowing the aggregate sums.
+    """
+    for observation in observations:
+        for name in names:
+            check_count(name, getattr(observation, name))
 
 
 # --- locking and raw rows --------------------------------------------------------------------
@@ -393,35 +411,40 @@ async def _merge_snapshots(
 
 async def record_video(video_id: int, observations: Sequence[VideoCounters]) -> None:
     """Record observations of a video and update every scope it belongs to."""
+    _check_counts(observations, COUNTERS)
     async with in_transaction() as conn:
-        await _lock(conn, Scope(ScopeKind.VIDEO, video_id))
-        video = await models.Video.filter(id=video_id).using_db(conn).first()
-        if video is None:
-            return  # removed meanwhile: nothing to record
-        targets = _video_targets(video)
-        for target in targets:
-            await _lock(conn, target)
-        snapshots = await _merge_snapshots(
-            conn,
-            models.VideoSnapshot,
-            {"video_id": video.id},
-            [o.normalised(video.platform) for o in observations],
-            COUNTERS,
-        )
-        published = video.published_at.date() if video.published_at else None
-        rows, known = derive_video(_video_observations(snapshots), published)
-        await _replace_entity(
-            conn, video.organization_id, Scope(ScopeKind.VIDEO, video.id), targets, rows, known
-        )
-        await (
-            models.Video.filter(id=video.id)
-            .using_db(conn)
-            .update(
-                **{name: _latest(rows, known, name) for name in KNOWN_FROM if name != "followers"}
-            )
-        )
-        if video.account_id is not None:
-            await _refresh_account_totals(conn, video.account_id)
+        await _record_video(conn, video_id, observations)
+
+
+async def _record_video(
+    conn: BaseDBAsyncClient, video_id: int, observations: Sequence[VideoCounters]
+) -> None:
+    await _lock(conn, Scope(ScopeKind.VIDEO, video_id))
+    video = await models.Video.filter(id=video_id).using_db(conn).first()
+    if video is None:
+        return  # removed meanwhile: nothing to record
+    targets = _video_targets(video)
+    for target in targets:
+        await _lock(conn, target)
+    snapshots = await _merge_snapshots(
+        conn,
+        models.VideoSnapshot,
+        {"video_id": video.id},
+        [o.normalised(video.platform) for o in observations],
+        COUNTERS,
+    )
+    published = video.published_at.date() if video.published_at else None
+    rows, known = derive_video(_video_observations(snapshots), published)
+    await _replace_entity(
+        conn, video.organization_id, Scope(ScopeKind.VIDEO, video.id), targets, rows, known
+    )
+    await (
+        models.Video.filter(id=video.id)
+        .using_db(conn)
+        .update(**{name: _latest(rows, known, name) for name in KNOWN_FROM if name != "followers"})
+    )
+    if video.account_id is not None:
+        await _refresh_account_totals(conn, video.account_id)
 
 
 async def rederive_video(video_id: int) -> None:
@@ -515,36 +538,79 @@ def _last_known(snapshots: Sequence[models.AccountSnapshot], name: str) -> int |
 
 async def record_profile(account_id: int, observations: Sequence[ProfileCounters]) -> None:
     """Record observations of an account's profile and update its scopes."""
+    _check_counts(observations, _PROFILE_FIELDS)
     async with in_transaction() as conn:
-        entity = Scope(ScopeKind.PROFILE, account_id)
-        await _lock(conn, entity)
-        account = await models.Account.filter(id=account_id).using_db(conn).first()
-        if account is None:
-            return
-        targets = [
-            Scope(ScopeKind.ACCOUNT, account.id),
-            Scope(ScopeKind.ORGANIZATION, account.organization_id),
-        ]
-        for target in targets:
-            await _lock(conn, target)
-        snapshots = await _merge_snapshots(
-            conn,
-            models.AccountSnapshot,
-            {"account_id": account.id},
-            observations,
-            ("followers", "following", "posts"),
+        await _record_profile(conn, account_id, observations)
+
+
+async def _record_profile(
+    conn: BaseDBAsyncClient, account_id: int, observations: Sequence[ProfileCounters]
+) -> None:
+    entity = Scope(ScopeKind.PROFILE, account_id)
+    await _lock(conn, entity)
+    account = await models.Account.filter(id=account_id).using_db(conn).first()
+    if account is None:
+        return
+    targets = [
+        Scope(ScopeKind.ACCOUNT, account.id),
+        Scope(ScopeKind.ORGANIZATION, account.organization_id),
+    ]
+    for target in targets:
+        await _lock(conn, target)
+    snapshots = await _merge_snapshots(
+        conn, models.AccountSnapshot, {"account_id": account.id}, observations, _PROFILE_FIELDS
+    )
+    rows, known = derive_profile([ProfileObservation(s.day, s.followers) for s in snapshots])
+    await _replace_entity(conn, account.organization_id, entity, targets, rows, known)
+    await (
+        models.Account.filter(id=account.id)
+        .using_db(conn)
+        .update(
+            followers=_last_known(snapshots, "followers"),
+            following=_last_known(snapshots, "following"),
+            posts_count=_last_known(snapshots, "posts"),
         )
-        rows, known = derive_profile([ProfileObservation(s.day, s.followers) for s in snapshots])
-        await _replace_entity(conn, account.organization_id, entity, targets, rows, known)
-        await (
-            models.Account.filter(id=account.id)
+    )
+
+
+async def record_many(
+    profiles: Mapping[int, Sequence[ProfileCounters]],
+    videos: Mapping[int, Sequence[VideoCounters]],
+) -> None:
+    """Record the observations of many profiles and videos in one transaction: all or nothing.
+
+    Every lock is taken before anything is written, in the order all writers follow (videos,
+    then profiles, by id; then their account scopes; then organizations), so a batch waits for
+    a refresh writing one of its entities but cannot deadlock with it. Each entity costs a lock
+    until the commit: callers keep batches to hundreds of entities, not millions.
+    """
+    for video_observations in videos.values():
+        _check_counts(video_observations, COUNTERS)
+    for profile_observations in profiles.values():
+        _check_counts(profile_observations, _PROFILE_FIELDS)
+    async with in_transaction() as conn:
+        for video_id in sorted(videos):
+            await _lock(conn, Scope(ScopeKind.VIDEO, video_id))
+        for account_id in sorted(profiles):
+            await _lock(conn, Scope(ScopeKind.PROFILE, account_id))
+        owners = (
+            await models.Video.filter(id__in=list(videos))
             .using_db(conn)
-            .update(
-                followers=_last_known(snapshots, "followers"),
-                following=_last_known(snapshots, "following"),
-                posts_count=_last_known(snapshots, "posts"),
-            )
+            .values_list("account_id", "organization_id")
         )
+        owners += (
+            await models.Account.filter(id__in=list(profiles))
+            .using_db(conn)
+            .values_list("id", "organization_id")
+        )
+        for account_id in sorted({a for a, _ in owners if a is not None}):
+            await _lock(conn, Scope(ScopeKind.ACCOUNT, account_id))
+        for organization_id in sorted({o for _, o in owners}):
+            await _lock(conn, Scope(ScopeKind.ORGANIZATION, organization_id))
+        for account_id, profile_observations in profiles.items():
+            await _record_profile(conn, account_id, profile_observations)
+        for video_id, video_observations in videos.items():
+            await _record_video(conn, video_id, video_observations)
 
 
 async def forget_account(account_id: int, video_ids: Sequence[int]) -> None:

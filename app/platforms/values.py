@@ -2,10 +2,39 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.counts import MAX_COUNT
 from app.identifiers import Platform
+
+logger = logging.getLogger("creatoraudit.platforms")
+
+
+def upstream_count(platform: Platform, name: str, value: object) -> int | None:
+    """A counter from a platform's JSON: an integer in [0, MAX_COUNT], else None (unknown).
+
+    A value that is there but is not such a count (a string, a boolean, a fraction, a negative
+    number, or one over MAX_COUNT) is not data we can trust: it reads as "not reported", is
+    logged, and the rest of the response is recorded as usual (SPEC §4 rule 4: an unknown value
+    changes nothing). Failing the whole refresh instead would lose every other profile and post
+    of the response, and retrying it would only ask the platform for the same answer.
+    """
+    if value is None:
+        return None
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)  # JSON has one number type: 12.0 is the integer 12
+    if number is not None and 0 <= number <= MAX_COUNT:
+        return number
+    logger.warning(
+        "platform.count_invalid",
+        extra={"platform": platform.value, "field": name, "value": repr(value)[:40]},
+    )
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ throttling and transient failures are raised for the job layer to retry with bac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,6 +33,7 @@ from app.platforms.tiktok.client import TikTokClient
 from app.platforms.values import Post, Profile
 from app.security.crypto import SecretBox
 from app.services.insights import OwnerInsights, owner_insights
+from app.services.recording import ONCE, RecordRetry, record_each, record_unavailable
 from app.settings import Settings
 
 
@@ -132,21 +133,34 @@ def counters(
 
 @dataclass(frozen=True, slots=True)
 class RefreshResult:
-    """What one refresh of a (platform, handle) did."""
+    """What one refresh of a (platform, handle) did; `failed` rows could not be recorded."""
 
     accounts: int
     availability: Availability
     posts: int = 0
+    failed: int = 0
+
+
+def recorded(rows: int, posts: int, failed: int) -> RefreshResult:
+    """The result of an answer recorded for `rows` rows, `failed` of them given up."""
+    state = Availability.ERROR if failed == rows else Availability.ACTIVE
+    return RefreshResult(rows, state, posts, failed)
 
 
 async def refresh_profile(
-    platform: Platform, handle: str, clients: PlatformClients, *, now: datetime | None = None
+    platform: Platform,
+    handle: str,
+    clients: PlatformClients,
+    *,
+    now: datetime | None = None,
+    retry: RecordRetry = ONCE,
 ) -> RefreshResult:
     """Refresh every tracked account with this platform and handle, fetching upstream once.
 
     Raises `RateLimited` and transient `UpstreamError` (for retry); records every other
     outcome on the accounts. Instagram saves and shares come from owner insights, and only
-    for the accounts whose owner connected them (`app.services.insights`).
+    for the accounts whose owner connected them (`app.services.insights`). Recording an
+    account that fails on our side is retried from the same answer (`retry`), then ends ERROR.
     """
     moment = now or datetime.now(UTC)
     accounts = await models.Account.filter(platform=platform, handle=handle).select_related(
@@ -183,9 +197,10 @@ async def refresh_profile(
             connected,
             [p for p in posts if p.media_id in wanted],
         )
-    for account in accounts:
-        await _apply(account, profile, posts, moment, insights)
-    return RefreshResult(len(accounts), Availability.ACTIVE, len(posts))
+    failed = await record_each(
+        accounts, lambda account: _apply(account, profile, posts, moment, insights), retry, moment
+    )
+    return recorded(len(accounts), len(posts), failed)
 
 
 def _recent(account: models.Account, posts: list[Post], moment: datetime) -> list[Post]:
@@ -281,28 +296,3 @@ async def _discovered_video(
         await store.set_video_account(existing.id, account.id)
         await models.Video.filter(id=existing.id).update(discovered_at=moment)
     return existing.id
-
-
-async def record_unavailable(
-    rows: Sequence[models.Account] | Sequence[models.Video],
-    state: Availability,
-    message: str,
-    moment: datetime,
-) -> None:
-    """Record a refresh that ended without data; the next one comes an interval later.
-
-    The message is kept only with ERROR: the other states say everything themselves.
-    """
-    for row in rows:
-        await (
-            type(row)
-            .filter(id=row.id)
-            .update(
-                availability=state,
-                last_error=message if state is Availability.ERROR else None,
-                last_error_at=moment if state is Availability.ERROR else None,
-                last_scrape_at=moment,
-                first_scrape_at=row.first_scrape_at or moment,
-                next_scrape_at=moment + timedelta(hours=row.scrape_interval_hours),
-            )
-        )

@@ -22,13 +22,8 @@ from app.platforms.errors import (
 )
 from app.platforms.values import Post
 from app.services.insights import owner_insights
-from app.services.refresh import (
-    STATES,
-    PlatformClients,
-    RefreshResult,
-    counters,
-    record_unavailable,
-)
+from app.services.recording import ONCE, RecordRetry, record_each, record_unavailable
+from app.services.refresh import STATES, PlatformClients, RefreshResult, counters, recorded
 
 
 def _author(rows: list[models.Video]) -> str | None:
@@ -40,12 +35,18 @@ def _author(rows: list[models.Video]) -> str | None:
 
 
 async def refresh_video(
-    platform: Platform, media_id: str, clients: PlatformClients, *, now: datetime | None = None
+    platform: Platform,
+    media_id: str,
+    clients: PlatformClients,
+    *,
+    now: datetime | None = None,
+    retry: RecordRetry = ONCE,
 ) -> RefreshResult:
     """Refresh every individual video with this platform and post id, fetching upstream once.
 
     Raises `RateLimited` and transient `UpstreamError` (for retry); records every other
-    outcome on the videos.
+    outcome on the videos. Recording a video that fails on our side is retried from the same
+    answer (`retry`), then ends ERROR.
     """
     moment = now or datetime.now(UTC)
     rows = await models.Video.filter(platform=platform, platform_video_id=media_id)
@@ -70,11 +71,14 @@ async def refresh_video(
         await record_unavailable(individual, Availability.NOT_FOUND, "", moment)
         return RefreshResult(len(individual), Availability.NOT_FOUND)
     insights = await _owner_insights(individual, post, clients)
-    for row in individual:
+
+    async def record(row: models.Video) -> None:
         owned = insights.get(row.organization_id)
         saves, shares = owned if owned is not None else (post.saves, post.shares)
         await _apply(row, post, moment, saves, shares)
-    return RefreshResult(len(individual), Availability.ACTIVE, 1)
+
+    failed = await record_each(individual, record, retry, moment)
+    return recorded(len(individual), 1, failed)
 
 
 async def _owner_insights(

@@ -25,12 +25,8 @@ from app.identifiers import Platform
 from app.models import Availability
 from app.outages import OutageLog, outage_of
 from app.platforms.errors import RateLimited, UpstreamError
-from app.services.refresh import (
-    PlatformClients,
-    RefreshResult,
-    record_unavailable,
-    refresh_profile,
-)
+from app.services.recording import RecordRetry, failure_message, record_unavailable
+from app.services.refresh import PlatformClients, RefreshResult, refresh_profile
 from app.services.video_refresh import refresh_video
 from app.settings import WorkerSettings
 
@@ -92,10 +88,16 @@ def job_id(queue_name: str, kind: Kind | str, platform: str, key: str) -> str:
 
 @dataclass(slots=True)
 class Tries:
-    """Failed attempts so far: transient failures count towards giving up, throttling not."""
+    """Failed attempts so far: transient failures and failures of ours (`failed`) count
+    towards giving up, each against its own limit; throttling does not."""
 
     transient: int = 0
     throttled: int = 0
+    failed: int = 0
+
+    def counts(self) -> dict[str, int]:
+        """The counts by name, as kept in Redis between attempts."""
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +140,39 @@ async def attempt_refresh(
     """Refresh one upstream profile or post for every organization tracking it, if still due.
 
     Shared by the arq jobs and the embedded refresher, which differ only in how they wait;
-    `tries` is updated in place.
+    `tries` is updated in place. A failure that is not upstream's (a database error, a bug)
+    is retried after a pause up to `max_failed_attempts` times, then the rows go to ERROR.
+    An outage of the database or Redis is raised as it is: the callers wait it out, and it
+    never counts as a failure.
     """
+    try:
+        return await _attempt(dependencies, kind, platform, key, tries)
+    except Exception as error:  # not the platform's: upstream errors are handled inside
+        if outage_of(error) is not None:
+            raise
+        return await _failed(dependencies.settings, kind, platform, key, tries, error)
+
+
+async def _failed(
+    settings: WorkerSettings, kind: Kind, platform: str, key: str, tries: Tries, error: Exception
+) -> Attempt:
+    tries.failed += 1
+    extra = {"platform": platform, "kind": str(kind), "key": key, "attempt": tries.failed}
+    logger.error("worker.failed", extra=extra, exc_info=error)
+    if tries.failed < settings.max_failed_attempts:
+        wait = settings.failure_backoff_seconds * 2 ** (tries.failed - 1)
+        return Attempt(retry_in=min(wait, settings.max_backoff_seconds))
+    # If this write fails too (the database is gone), the job fails: the schedule enqueues
+    # it again once the object is due, and the count in `tries` carries on from here.
+    message = failure_message("refreshing", tries.failed, error)
+    await _give_up(kind, Platform(platform), key, message, datetime.now(UTC))
+    logger.warning("worker.gave_up", extra=extra)
+    return Attempt(result="error")
+
+
+async def _attempt(
+    dependencies: WorkerDeps, kind: Kind, platform: str, key: str, tries: Tries
+) -> Attempt:
     now = datetime.now(UTC)
     target = Platform(platform)
     if not await _is_due(kind, target, key, now):
@@ -150,7 +183,9 @@ async def attempt_refresh(
     if wait > 0:
         return Attempt(retry_in=wait)
     try:
-        result = await _REFRESH[kind](target, key, clients)
+        settings = dependencies.settings
+        retry = RecordRetry(settings.max_failed_attempts, settings.failure_backoff_seconds)
+        result = await _REFRESH[kind](target, key, clients, retry=retry)
     except RateLimited as exc:
         tries.throttled += 1
         wait = throttle_wait(dependencies.settings, exc, tries.throttled)
@@ -178,11 +213,10 @@ async def _run(ctx: dict[str, Any], kind: Kind, platform: str, key: str) -> str:
     redis = ctx["redis"]
     tries_key = f"{ctx.get('job_id', job_id(deps(ctx).queue_name, kind, platform, key))}:tries"
     stored = {k.decode(): int(v) for k, v in (await redis.hgetall(tries_key)).items()}
-    tries = Tries(stored.get("transient", 0), stored.get("throttled", 0))
+    tries = Tries(**{k: v for k, v in stored.items() if k in Tries.__slots__})
     outcome = await attempt_refresh(deps(ctx), kind, platform, key, tries)
     if outcome.retry_in is not None:
-        mapping = {"transient": tries.transient, "throttled": tries.throttled}
-        await redis.hset(tries_key, mapping=mapping)
+        await redis.hset(tries_key, mapping=tries.counts())
         await redis.expire(tries_key, TRIES_TTL_SECONDS)
         raise Retry(defer=outcome.retry_in)
     await redis.delete(tries_key)

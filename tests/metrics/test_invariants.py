@@ -28,6 +28,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.counts import MAX_COUNT
 from app.metrics.windows import today_utc
 from tests.conftest import Org
 from tests.metrics import oracle
@@ -63,7 +64,7 @@ class History:
 
 
 # Mostly small counts (so decreases are frequent), sometimes beyond 2^31 (BigInt).
-counts = st.one_of(st.none(), st.integers(0, 1000), st.integers(2**31, 2**40))
+counts = st.one_of(st.none(), st.integers(0, 1000), st.integers(2**31, MAX_COUNT))
 
 
 @st.composite

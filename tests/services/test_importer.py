@@ -276,7 +276,7 @@ async def test_bad_ndjson_rows_are_reported_with_line_numbers(org: Org, tmp_path
         json.dumps(good | {"handle": None}),
         json.dumps(good | {"date": 20240101}),
         json.dumps(good | {"kind": "video", "video_id": 12.5}),
-        json.dumps(good | {"date": day(-2), "followers": 4.0, "following": "3", "extra": [1]}),
+        json.dumps(good | {"date": day(-2), "followers": 4.0, "following": 3, "extra": [1]}),
     )
 
     report = await run(org, path)
@@ -284,9 +284,9 @@ async def test_bad_ndjson_rows_are_reported_with_line_numbers(org: Org, tmp_path
     assert [(b.line, b.reason.split(" (")[0]) for b in report.bad_rows] == [
         (2, "not valid JSON"),
         (4, "not a JSON object"),
-        (5, "followers 'many' is not an integer"),
-        (6, "followers 'true' is not an integer"),
-        (7, "followers '1.5' is not an integer"),
+        (5, "followers 'many' is not a JSON integer"),
+        (6, "followers 'true' is not a JSON integer"),
+        (7, "followers '1.5' is not a JSON integer"),
         (8, "handle is missing"),
         (9, "date must be a string, got '20240101'"),
         (10, "video_id must be a string, got '12.5'"),

@@ -82,7 +82,9 @@ async def test_one_fetch_serves_every_organization_tracking_the_profile(
         assert row.next_scrape_at == NOW + timedelta(hours=24)
         videos = await models.Video.filter(account_id=row.id)
         assert len(videos) == result.posts
-        assert all(v.published_at is not None and v.views is not None for v in videos)
+        assert all(v.published_at is not None for v in videos)
+        # The simulator leaves one counter out of some videos (as TikTok does): views may be null.
+        assert any(v.views is not None for v in videos)
         assert all(v.plays == v.views and v.saves is None for v in videos)
 
 

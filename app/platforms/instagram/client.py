@@ -33,7 +33,7 @@ from app.platforms.errors import (
     UpstreamError,
 )
 from app.platforms.http import retry_after_seconds
-from app.platforms.values import Post, Profile
+from app.platforms.values import Post, Profile, upstream_count
 from app.settings import InstagramSettings
 
 IG = Platform.INSTAGRAM
@@ -89,9 +89,9 @@ class InstagramClient:
             avatar_url=_str(body.get("profile_picture_url")),
             website=_str(body.get("website")),
             is_verified=None,
-            followers=_int(body.get("followers_count")),
-            following=_int(body.get("follows_count")),
-            posts_count=_int(body.get("media_count")),
+            followers=upstream_count(IG, "followers_count", body.get("followers_count")),
+            following=upstream_count(IG, "follows_count", body.get("follows_count")),
+            posts_count=upstream_count(IG, "media_count", body.get("media_count")),
         )
 
     async def list_media(
@@ -159,7 +159,8 @@ class InstagramClient:
         for entry in body.get("data") or []:
             points = entry.get("values") if isinstance(entry, dict) else None
             if isinstance(points, list) and points and isinstance(points[0], dict):
-                values[str(entry.get("name"))] = _int(points[0].get("value"))
+                name = str(entry.get("name"))
+                values[name] = upstream_count(IG, name, points[0].get("value"))
         return values.get("saved"), values.get("shares")
 
     def _base(self) -> str:
@@ -285,9 +286,9 @@ def _post(item: Any, handle: str) -> Post:
         media_type=_str(item.get("media_type")),
         thumbnail_url=_str(item.get("thumbnail_url")) or _str(item.get("media_url")),
         published_at=published,
-        views=_int(item.get("view_count")),
-        likes=_int(item.get("like_count")),
-        comments=_int(item.get("comments_count")),
+        views=upstream_count(IG, "view_count", item.get("view_count")),
+        likes=upstream_count(IG, "like_count", item.get("like_count")),
+        comments=upstream_count(IG, "comments_count", item.get("comments_count")),
     )
 
 

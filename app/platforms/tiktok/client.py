@@ -26,7 +26,7 @@ from app.platforms.errors import (
     UpstreamError,
 )
 from app.platforms.http import retry_after_seconds
-from app.platforms.values import Post, Profile
+from app.platforms.values import Post, Profile, upstream_count
 from app.settings import TikTokSettings
 
 P = Platform.TIKTOK
@@ -168,9 +168,9 @@ class TikTokClient:
             biography=data.get("bio_description"),
             avatar_url=data.get("avatar_url"),
             is_verified=data.get("is_verified"),
-            followers=data.get("follower_count"),
-            following=data.get("following_count"),
-            posts_count=data.get("video_count"),
+            followers=upstream_count(P, "follower_count", data.get("follower_count")),
+            following=upstream_count(P, "following_count", data.get("following_count")),
+            posts_count=upstream_count(P, "video_count", data.get("video_count")),
         )
 
     async def list_videos(
@@ -258,7 +258,7 @@ class TikTokClient:
         if type(video_id) is not int:
             raise UpstreamError(P, f"video id is not an integer: {video_id!r}", transient=False)
         created = video.get("create_time")
-        views = video.get("view_count")
+        views = upstream_count(P, "view_count", video.get("view_count"))
         return Post(
             platform=P,
             media_id=str(video_id),
@@ -269,8 +269,8 @@ class TikTokClient:
             published_at=datetime.fromtimestamp(created, UTC) if created is not None else None,
             views=views,
             plays=views,
-            likes=video.get("like_count"),
-            comments=video.get("comment_count"),
-            shares=video.get("share_count"),
+            likes=upstream_count(P, "like_count", video.get("like_count")),
+            comments=upstream_count(P, "comment_count", video.get("comment_count")),
+            shares=upstream_count(P, "share_count", video.get("share_count")),
             saves=None,  # favorites_count is not a public saves figure
         )
