@@ -52,6 +52,7 @@ from app.graphql.http_response import (
     render_bytes,
     serialise,
 )
+from app.graphql.input_bounds import check_variables
 from app.graphql.persisted import DocumentResolver, ResolvedDocument
 from app.graphql.rate_limiting import UNAVAILABLE_RETRY_SECONDS, RateGate, Spent
 from app.graphql.schema import schema
@@ -175,6 +176,9 @@ async def _admit(
     operation = get_operation_ast(prepared.document, params.operation_name)
     if operation is None:
         raise _refusal(_unknown_operation(params.operation_name), document_error_status)
+    too_long = check_variables(prepared.variable_limits, params.variables)
+    if too_long is not None:
+        raise _refusal(too_long, document_error_status)
     if request.method == "GET" and operation.operation is not OperationType.QUERY:
         kind = operation.operation.value.capitalize()
         raise _refusal(BadUserInput(f"{kind}s are not allowed over GET"), 405, {"Allow": "POST"})

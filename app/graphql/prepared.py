@@ -16,7 +16,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from app.graphql import limits
+from app.graphql import input_bounds, limits
 from app.graphql.errors import ApiError, QueryTooComplex
 from app.services.trusted_documents import sha256_hex
 from app.settings import LimitSettings
@@ -37,6 +37,8 @@ class PreparedDocument:
     refusal: ApiError | None = None
     # Syntax and validation errors: the client's document is wrong.
     errors: tuple[GraphQLError, ...] = field(default=())
+    # Maximum length of the strings each variable may hold (app.graphql.input_bounds).
+    variable_limits: input_bounds.Limits = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -65,7 +67,10 @@ def prepare(
         return PreparedDocument(text, sha256, document, refusal=exc)
     rules = limits.validation_rules(settings.introspection)
     errors = tuple(validate(schema, document, rules, max_errors=limits.MAX_VALIDATION_ERRORS))
-    return PreparedDocument(text, sha256, document, errors=errors)
+    if errors:
+        return PreparedDocument(text, sha256, document, errors=errors)
+    refusal, variable_limits = input_bounds.scan_document(document)
+    return PreparedDocument(text, sha256, document, refusal, variable_limits=variable_limits)
 
 
 class DocumentCache:
