@@ -9,12 +9,15 @@ import orjson
 from starlette.requests import Request
 
 from app.graphql.errors import ApiError, BadUserInput
+from app.graphql.input_bounds import refusal_of
 from app.graphql.persisted import DocumentRequest
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 # Request parameters that name a document without its text (GET query string or POST body).
 DOCUMENT_ID_PARAMS = ("documentId", "doc_id")
+# Characters of `operationName` and `documentId` (trusted document ids are at most 200 long).
+MAX_NAME_LENGTH = 200
 
 
 class HttpError(Exception):
@@ -112,6 +115,15 @@ def _optional_object(data: dict[str, Any], name: str) -> dict[str, Any] | None:
     return value
 
 
+def _bounded(value: str | None, name: str) -> str | None:
+    """A name sent beside the document: at most MAX_NAME_LENGTH characters, no NUL."""
+    if value is not None:
+        refused = refusal_of(value, name, MAX_NAME_LENGTH)
+        if refused is not None:
+            raise HttpError(400, refused)
+    return value
+
+
 def _from_mapping(data: dict[str, Any]) -> GraphQLRequest:
     ids = [data[name] for name in DOCUMENT_ID_PARAMS if data.get(name) is not None]
     if any(not isinstance(value, str) or not value for value in ids):
@@ -119,9 +131,9 @@ def _from_mapping(data: dict[str, Any]) -> GraphQLRequest:
     return GraphQLRequest(
         query=_optional_string(data, "query"),
         variables=_optional_object(data, "variables"),
-        operation_name=_optional_string(data, "operationName"),
+        operation_name=_bounded(_optional_string(data, "operationName"), "operationName"),
         extensions=_optional_object(data, "extensions"),
-        document_id=ids[0] if ids else None,
+        document_id=_bounded(ids[0], "documentId") if ids else None,
     )
 
 

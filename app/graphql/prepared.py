@@ -69,8 +69,8 @@ def prepare(
     errors = tuple(validate(schema, document, rules, max_errors=limits.MAX_VALIDATION_ERRORS))
     if errors:
         return PreparedDocument(text, sha256, document, errors=errors)
-    refusal, variable_limits = input_bounds.scan_document(document)
-    return PreparedDocument(text, sha256, document, refusal, variable_limits=variable_limits)
+    bad_literal, variable_limits = input_bounds.scan_document(document)
+    return PreparedDocument(text, sha256, document, bad_literal, variable_limits=variable_limits)
 
 
 class DocumentCache:
