@@ -153,7 +153,9 @@ async def _admit(
 ) -> Admitted:
     document_error_status = 400 if media_type == GRAPHQL_RESPONSE else 200
     try:
-        params = await read_request(request, settings.limits.max_body_bytes)
+        params = await read_request(
+            request, settings.limits.max_body_bytes, settings.limits.body_read_timeout_seconds
+        )
     except HttpError as exc:
         raise _refusal(exc.error, exc.status, exc.headers) from None
     request.state.operation_name = params.operation_name

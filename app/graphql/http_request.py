@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,23 +153,34 @@ def _from_query_string(request: Request, max_bytes: int) -> GraphQLRequest:
     return _from_mapping(mapping)
 
 
-async def read_body(request: Request, max_bytes: int) -> bytes:
-    """The body, refused with 413 as soon as it is known to exceed `max_bytes`."""
+async def read_body(request: Request, max_bytes: int, read_seconds: float) -> bytes:
+    """The body, refused with 413 as soon as it is known to exceed `max_bytes`, and with 408
+    (closing the connection) when it is not received whole within `read_seconds`."""
     too_large = HttpError(413, BadUserInput(f"The request body exceeds {max_bytes} bytes"))
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise too_large
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_large
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(read_seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise too_large
+                chunks.append(chunk)
+    except TimeoutError:
+        slow = BadUserInput(
+            f"The request body was not received within {read_seconds:g} seconds",
+            reason="BODY_TIMEOUT",
+            timeoutSeconds=read_seconds,
+        )
+        # The rest of the body may still arrive: the connection cannot serve another request.
+        raise HttpError(408, slow, {"Connection": "close"}) from None
     return b"".join(chunks)
 
 
-async def read_request(request: Request, max_bytes: int) -> GraphQLRequest:
+async def read_request(request: Request, max_bytes: int, read_seconds: float) -> GraphQLRequest:
     """Parse a GET query string or a POST JSON body into request parameters."""
     if request.method == "GET":
         return _from_query_string(request, max_bytes)
@@ -179,7 +191,7 @@ async def read_request(request: Request, max_bytes: int) -> GraphQLRequest:
             BadUserInput("POST bodies must be application/json"),
             {"Accept": JSON},
         )
-    body = await read_body(request, max_bytes)
+    body = await read_body(request, max_bytes, read_seconds)
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
