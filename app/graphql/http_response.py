@@ -9,11 +9,15 @@ from typing import Any
 import orjson
 from graphql import GraphQLError
 from starlette.responses import Response
+from strawberry.exceptions import StrawberryInputCoercionError
 
 from app.graphql.errors import ApiError, ErrorCode
 
 logger = logging.getLogger("creatoraudit.graphql")
 
+# Raised while arguments are coerced, during execution: the client's input is wrong (a @oneOf
+# input given a null member, for one).
+_CLIENT_INPUT_ERRORS = (StrawberryInputCoercionError,)
 # GET answers of persisted documents: private to the key's tenant, revalidated every time.
 CACHEABLE_HEADERS = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
 
@@ -36,8 +40,8 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     if isinstance(original, ApiError):
         formatted["message"] = original.message
         formatted["extensions"] = original.extensions
-    elif original is None or error.path is None:
-        # Parse, validation and variable-coercion errors describe the client's document.
+    elif original is None or error.path is None or isinstance(original, _CLIENT_INPUT_ERRORS):
+        # Parse, validation and input-coercion errors describe the client's document.
         formatted["extensions"] = {"code": ErrorCode.BAD_USER_INPUT.value}
     else:
         logger.error(

@@ -252,3 +252,18 @@ async def test_names_beside_the_document_are_bounded(
         field,
         reason,
     )
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ organization { metrics(window: { preset: null }) { views } } }",
+        "{ videoMetrics(ids: [], window: { preset: null }) { notFound } }",
+        "{ topCreators(window: { range: null }) { rank } }",
+    ],
+)
+async def test_a_null_member_of_a_one_of_input_is_bad_user_input(org: Org, document: str) -> None:
+    # Found by the schema fuzz run: Strawberry refuses it while coercing arguments, and the
+    # error was masked as an internal one.
+    result = await org.gql(document)
+    assert result.codes == ["BAD_USER_INPUT"], result.body
