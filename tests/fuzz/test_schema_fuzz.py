@@ -55,8 +55,8 @@ def fuzz_server(org: Org, database_url: str, tmp_path: Path) -> Iterator[httpx.C
         headers = {"Authorization": f"Bearer {org.keys[Scope.ADMIN]}"}
         with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as client:
             yield client
-        problems = server.problems_logged()
-    assert not [p for p in problems if "Traceback" in p or "unexpected error" in p], problems
+        log = server.log()
+    assert "Traceback" not in log, log[log.index("Traceback") - 2000 :][:8000]
 
 
 def check(response: httpx.Response, document: str) -> None:
@@ -71,6 +71,8 @@ def check(response: httpx.Response, document: str) -> None:
     assert "INTERNAL_SERVER_ERROR" not in codes, context
 
 
+# Generating an operation takes hypothesis-graphql ≈ 40 ms; sending it ≈ 5 ms.
+@pytest.mark.timeout(120 + OPERATIONS // 5)
 def test_generated_operations_never_cause_an_internal_error(fuzz_server: httpx.Client) -> None:
     @settings(
         max_examples=OPERATIONS,
