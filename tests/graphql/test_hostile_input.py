@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import sys
 from typing import Any
 
 import pytest
@@ -267,3 +270,32 @@ async def test_a_null_member_of_a_one_of_input_is_bad_user_input(org: Org, docum
     # error was masked as an internal one.
     result = await org.gql(document)
     assert result.codes == ["BAD_USER_INPUT"], result.body
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        "metrics(window: {preset: D7}) { views coverage }",
+        "comparison(window: {preset: D7}) { views { change } }",
+    ],
+)
+async def test_a_field_cancelled_by_a_siblings_error_leaves_no_coroutine_unawaited(
+    org: Org, selection: str
+) -> None:
+    # Found by the schema fuzz run (server log: "coroutine ... was never awaited"): the
+    # sibling's error cancels the metrics field between its two awaits.
+    document = (
+        f"{{ organization {{ {selection} }} topCreators(window: {{range: "
+        '{start: "1990-01-01", end: "1990-01-02"}}) { rank } }'
+    )
+    unawaited: list[str] = []
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: unawaited.append(repr(unraisable.object))
+    try:
+        result = await org.gql(document)
+        await asyncio.sleep(0.1)  # background settling of the cancelled fields
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous_hook
+    assert result.codes == ["BAD_USER_INPUT"]
+    assert unawaited == []
