@@ -6,13 +6,18 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from importlib import metadata
 from pathlib import Path
 
+from pydantic import ValidationError
 from tortoise import Tortoise
 
 from app import db
 from app.logs import configure_logging
 from app.models import Scope
+from app.observability.multiproc import prepare as prepare_metrics
+from app.preflight import StartupError
+from app.preflight.config import settings_errors
 from app.settings import Settings
 
 
@@ -46,15 +51,24 @@ def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    """Run the API with uvicorn."""
-    import uvicorn
+    """Run the API with uvicorn, once the port, the database and Redis are usable."""
+    # Before anything imports prometheus-client: it picks where values live at import.
+    prepare_metrics(settings.metrics.multiproc_dir)
+    from app.serving import serve
 
-    from app.main import create_app
-
-    host = args.host or settings.host
-    port = args.port or settings.port
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    serve(settings, args.host or settings.host, args.port or settings.port)
     return 0
+
+
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    """Check configuration, database, migrations, Redis, the queue and the platforms.
+
+    `main` runs the doctor before reading the settings itself (bad settings are checks too);
+    this is the same command for callers that already hold settings.
+    """
+    from app.doctor import run_doctor
+
+    return run_doctor(print, lambda: settings)
 
 
 def cmd_org_create(settings: Settings, args: argparse.Namespace) -> int:
@@ -67,7 +81,9 @@ def cmd_org_create(settings: Settings, args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        print(f"organization {org.id} {org.name!r} created")
+        # The id alone on stdout, for scripts: ORG=$(creatoraudit org create Acme)
+        print(f"organization {org.id} {org.name!r} created", file=sys.stderr)
+        print(org.id)
         return 0
 
     return asyncio.run(_with_orm(settings, work))
@@ -208,9 +224,23 @@ def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    """Run the arq refresh worker against CREATORAUDIT_REDIS_URL."""
+    """Run the arq refresh worker against CREATORAUDIT_REDIS_URL, or check it can run."""
+    if not settings.redis_url:
+        print(
+            "error: the worker needs Redis — set CREATORAUDIT_REDIS_URL "
+            "(e.g. redis://127.0.0.1:6379/0), or run only `serve`, which refreshes in-process",
+            file=sys.stderr,
+        )
+        return 1
+    if args.check:
+        from app.doctor import worker_health
+
+        return worker_health(settings, print)
+    prepare_metrics(settings.metrics.multiproc_dir)  # before prometheus-client is imported
+    from app.preflight.startup import require_dependencies
     from app.worker.runner import run
 
+    require_dependencies(settings)
     run(settings)
     return 0
 
@@ -331,46 +361,77 @@ def add_documents_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser
         "already stored with another text. Exit code 0: loaded; 1: id conflicts; 2: invalid "
         "file or documents.",
     )
-    load.add_argument("file", metavar="FILE")
+    load.add_argument("file", metavar="FILE", help="the manifest (JSON)")
     load.add_argument("--source", help="a label kept with each document (default: file name)")
     load.set_defaults(func=cmd_documents_load)
     listing = documents.add_parser("list", help="list trusted documents")
-    listing.add_argument("--source")
+    listing.add_argument("--source", help="only the documents loaded with this label")
     listing.set_defaults(func=cmd_documents_list)
     remove = documents.add_parser(
         "remove", help="remove trusted documents (API processes forget them within a minute)"
     )
-    remove.add_argument("ids", nargs="*", metavar="ID")
+    remove.add_argument("ids", nargs="*", metavar="ID", help="document ids to remove")
     remove.add_argument("--source", help="remove every document loaded with this source")
     remove.set_defaults(func=cmd_documents_remove)
 
 
+def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
+    """--host and --port of `serve` and `demo`."""
+    parser.add_argument(
+        "--host", help="address to listen on (default: CREATORAUDIT_HOST, else 127.0.0.1)"
+    )
+    parser.add_argument("--port", type=int, help="port (default: CREATORAUDIT_PORT, else 8000)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(prog="creatoraudit", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="creatoraudit",
+        description="CreatorAudit: a GraphQL API over the public engagement of Instagram and "
+        "TikTok profiles and posts. Settings come from CREATORAUDIT_* environment variables "
+        "(README: Configuration); `creatoraudit doctor` checks them.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run the API")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve = sub.add_parser(
+        "serve",
+        help="run the API",
+        description="Checks the port, the database (reachable, migrations applied) and Redis "
+        "(when CREATORAUDIT_REDIS_URL is set), then serves /graphql, /healthz and /readyz. "
+        "Without Redis it also refreshes accounts in-process. Exit code 1 with one line "
+        "saying what to fix when something it needs is missing.",
+    )
+    add_listen_arguments(serve)
     serve.set_defaults(func=cmd_serve)
 
     demo_parser = sub.add_parser("demo", help="run the API on the embedded default with demo data")
-    demo_parser.add_argument("--host")
-    demo_parser.add_argument("--port", type=int)
-    demo_parser.add_argument("--simulator-port", type=int, help="default 9000")
+    add_listen_arguments(demo_parser)
+    demo_parser.add_argument(
+        "--simulator-port", type=int, help="port of the platform simulator (default 9000)"
+    )
     demo_parser.set_defaults(func=cmd_demo)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
 
+    doctor = sub.add_parser(
+        "doctor",
+        help="check settings, database, migrations, Redis, the queue and the platforms",
+        description="Prints one line per check, OK or FAIL with what to fix: the settings "
+        "parse, the database answers and its migrations are applied, Redis answers PING and "
+        "the arq queue key is usable (when CREATORAUDIT_REDIS_URL is set), the Instagram and "
+        "TikTok base URLs answer HTTP. Exit code 0: all passed; 1: a check failed.",
+    )
+    doctor.set_defaults(func=cmd_doctor)
+
     make = sub.add_parser("makemigrations", help="write a migration for model changes")
-    make.add_argument("--name")
+    make.add_argument("--name", help="the migration's name (default: generated)")
     make.add_argument("--check", action="store_true", help="fail if a migration is missing")
     make.set_defaults(func=cmd_makemigrations)
 
     org = sub.add_parser("org", help="organizations").add_subparsers(dest="action", required=True)
     org_create = org.add_parser("create", help="create an organization")
-    org_create.add_argument("name")
+    org_create.add_argument("name", help="1–200 characters; prints the new id alone on stdout")
     org_create.set_defaults(func=cmd_org_create)
     org_rate = org.add_parser(
         "rate-limit",
@@ -380,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
         "deployment default (CREATORAUDIT_RATE_LIMIT__POINTS). Organizations may choose any "
         "limit up to their ceiling. Prints the limit in force.",
     )
-    org_rate.add_argument("org_id", type=int, metavar="ORG_ID")
+    org_rate.add_argument("org_id", type=int, metavar="ORG_ID", help="organization id")
     ceiling = org_rate.add_mutually_exclusive_group()
     ceiling.add_argument("--ceiling", type=int, metavar="N", help="the most it may choose")
     ceiling.add_argument("--no-ceiling", action="store_true", help="back to the default")
@@ -394,11 +455,16 @@ def build_parser() -> argparse.ArgumentParser:
     key = sub.add_parser("key", help="API keys").add_subparsers(dest="action", required=True)
     key_create = key.add_parser("create", help="create an API key and print it once")
     key_create.add_argument("--org", type=int, required=True, help="organization id")
-    key_create.add_argument("--name", default="cli")
-    key_create.add_argument("--scope", choices=[s.name for s in Scope], default="READ")
+    key_create.add_argument("--name", default="cli", help="a label for the key (%(default)s)")
+    key_create.add_argument(
+        "--scope",
+        choices=[s.name for s in Scope],
+        default="READ",
+        help="READ: queries; WRITE: and mutations; ADMIN: and API keys (%(default)s)",
+    )
     key_create.set_defaults(func=cmd_key_create)
     key_revoke = key.add_parser("revoke", help="revoke an API key")
-    key_revoke.add_argument("key_id", type=int)
+    key_revoke.add_argument("key_id", type=int, help="the numeric id `key create` printed")
     key_revoke.set_defaults(func=cmd_key_revoke)
 
     backfill = sub.add_parser(
@@ -418,13 +484,24 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("file", metavar="FILE", help="the CSV or NDJSON file")
     backfill.set_defaults(func=cmd_import)
 
-    sub.add_parser("worker", help="run the refresh worker (needs Redis)").set_defaults(
-        func=cmd_worker
+    worker = sub.add_parser(
+        "worker",
+        help="run the refresh worker (needs Redis)",
+        description="Runs the arq worker on CREATORAUDIT_REDIS_URL: account and video "
+        "refreshes, and the schedule that finds what is due. Checks the database and Redis "
+        "first (exit code 1 with one line saying what to fix).",
     )
+    worker.add_argument(
+        "--check",
+        action="store_true",
+        help="instead of running: exit 0 if this host's worker recorded its health in Redis "
+        "within the last 16 s (it does every 15 s), 1 if not — a container health check",
+    )
+    worker.set_defaults(func=cmd_worker)
 
     simulate = sub.add_parser("simulate", help="run the Instagram/TikTok platform simulator")
-    simulate.add_argument("--host", default="127.0.0.1")
-    simulate.add_argument("--port", type=int, default=9000)
+    simulate.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    simulate.add_argument("--port", type=int, default=9000, help="port (%(default)s)")
     simulate.add_argument("--seed", type=int, default=7, help="same seed, same data")
     simulate.set_defaults(func=cmd_simulate)
 
@@ -499,24 +576,47 @@ def build_parser() -> argparse.ArgumentParser:
         default="postgres://postgres@127.0.0.1:5432/postgres",
         help="a PostgreSQL server: a scratch database is created on it and dropped afterwards",
     )
-    lbench.add_argument("--redis-url", default="redis://127.0.0.1:6379")
+    lbench.add_argument(
+        "--redis-url", default="redis://127.0.0.1:6379", help="the Redis both servers share"
+    )
     lbench.set_defaults(func=cmd_benchmark_load)
     add_limits_benchmark_parser(sub)
 
     add_documents_parser(sub)
 
     export = sub.add_parser("export-schema", help="print the GraphQL SDL")
-    export.add_argument("--output", "-o")
+    export.add_argument("--output", "-o", help="write to this file instead of stdout")
     export.set_defaults(func=cmd_export_schema)
     return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("creatoraudit")
+    except metadata.PackageNotFoundError:  # run from a source tree that is not installed
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `creatoraudit` console script."""
     args = build_parser().parse_args(argv)
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_json)
-    code: int = args.func(settings, args)
+    if args.func is cmd_doctor:  # reports bad settings itself, one line each
+        configure_logging(Settings.model_construct())
+        from app.doctor import run_doctor
+
+        return run_doctor(print)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for line in settings_errors(exc):
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    try:
+        code: int = args.func(settings, args)
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return code
 
 

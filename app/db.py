@@ -43,8 +43,8 @@ def describe(settings: Settings) -> str:
     scheme, sep, rest = url.partition("://")
     if "@" in rest:
         credentials, _, host = rest.rpartition("@")
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}{sep}{user}:***@{host}"
+        user, colon, _ = credentials.partition(":")
+        return f"{scheme}{sep}{user}{':***' if colon else ''}@{host}"
     return url
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from arq import create_pool
-from arq.connections import RedisSettings
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -25,6 +24,13 @@ from app.graphql.prepared import DocumentCache
 from app.graphql.rate_limiting import RateGate
 from app.graphql.schema import schema
 from app.middleware import RequestContextMiddleware
+from app.observability.http_metrics import MetricsMiddleware
+from app.observability.multiproc import release_this_process
+from app.observability.samplers import Counted
+from app.observability.server import MetricsServer, start_metrics_server
+from app.observability.upstream import upstream_trace
+from app.observability.wiring import sampler_for, shared_budgets
+from app.outages import quiet_driver_retries, redis_settings
 from app.platforms.budget import LocalBudget
 from app.platforms.http import create_session
 from app.services.query_registry import LocalQueryRegistry, QueryRegistry, RedisQueryRegistry
@@ -82,20 +88,42 @@ def _open_request_services(app: Starlette, settings: Settings) -> None:
     app.state.rate_gate = RateGate(limiter, settings)
 
 
+async def _start_metrics(
+    app: Starlette, settings: Settings, local_budgets: dict[str, Counted]
+) -> MetricsServer | None:
+    """The metrics listener (CREATORAUDIT_METRICS__PORT), reading the budgets workers share."""
+    redis = app.state.redis
+    budgets: Mapping[str, Counted] = local_budgets
+    if redis is not None:
+        budgets = shared_budgets(settings, redis, settings.queue_name)
+    return await start_metrics_server(
+        settings.metrics, sampler_for(settings, redis, settings.queue_name, budgets)
+    )
+
+
 def create_app(settings: Settings) -> Starlette:
     """Build the application for `settings`."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        quiet_driver_retries()
         async with RegisterTortoise(app, config=tortoise_config(settings)):
-            session = create_session(settings.worker.upstream_timeout_seconds)
+            session = create_session(
+                settings.worker.upstream_timeout_seconds, trace_configs=[upstream_trace(settings)]
+            )
+            budgets: dict[str, Counted] = {}
+
+            def local_budget(platform: str, limit: int, window: float) -> LocalBudget:
+                budget = budgets[platform] = LocalBudget(limit, window)
+                return budget
+
             # Only embedded refreshes call upstream from here; workers have Redis budgets.
-            clients = build_platform_clients(session, settings, lambda _, n, w: LocalBudget(n, w))
+            clients = build_platform_clients(session, settings, local_budget)
             embedded: EmbeddedRefresher | None = None
             app.state.redis = None
             app.state.refresher = None
             if settings.redis_url:
-                app.state.redis = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+                app.state.redis = await create_pool(redis_settings(settings.redis_url))
                 app.state.refresher = ArqRefresher(app.state.redis, settings.queue_name)
             elif settings.embedded_worker:
                 embedded = EmbeddedRefresher(
@@ -104,9 +132,13 @@ def create_app(settings: Settings) -> Starlette:
                 embedded.start()
                 app.state.refresher = embedded
             _open_request_services(app, settings)
+            metrics_server = await _start_metrics(app, settings, budgets)
             try:
                 yield
             finally:
+                if metrics_server is not None:
+                    await metrics_server.stop()
+                release_this_process()
                 if embedded is not None:
                     await embedded.stop()
                 if app.state.redis is not None:
@@ -124,7 +156,11 @@ def create_app(settings: Settings) -> Starlette:
             Route("/readyz", readyz),
             Mount(STATIC_MOUNT, StaticFiles(directory=STATIC_DIR), name="graphiql-static"),
         ],
-        middleware=[Middleware(RequestContextMiddleware), *cors_middleware(settings)],
+        middleware=[
+            Middleware(MetricsMiddleware, max_operations=settings.metrics.max_operations),
+            Middleware(RequestContextMiddleware),
+            *cors_middleware(settings),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

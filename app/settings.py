@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _DEV_SECRET = "dev-only-insecure-secret-change-me"
@@ -53,6 +54,10 @@ class WorkerSettings(BaseModel):
     # Longest single wait after throttling, even when the platform asks for more (TikTok's
     # daily quota: until 00:00 UTC). Lower it only where upstream throttles at random (tests).
     max_throttle_wait_seconds: float = Field(default=86400.0, ge=0)
+    # Redis or the database unreachable: the worker polls Redis again after 0.5 s, doubling up
+    # to this; a job that met the outage runs again after half to all of `outage_retry_seconds`.
+    reconnect_max_seconds: float = Field(default=30.0, gt=0)
+    outage_retry_seconds: float = Field(default=30.0, gt=0)
 
 
 class LimitSettings(BaseModel):
@@ -111,6 +116,27 @@ class PersistedQuerySettings(BaseModel):
     trusted_cache_seconds: float = Field(default=60.0, ge=0)
 
 
+def _loopback() -> list[IPv4Network | IPv6Network]:
+    return [IPv4Network("127.0.0.0/8"), IPv6Network("::1/128")]
+
+
+class MetricsSettings(BaseModel):
+    """Prometheus metrics: served on a listener of their own, never on the API's port."""
+
+    # 0: no metrics listener in this process (the default). Metrics are still recorded, and
+    # with `multiproc_dir` another process sharing the directory serves them.
+    port: int = Field(default=0, ge=0, le=65535)
+    # Loopback by default: a scraper on another host needs the host and `allow` changed.
+    host: str = "127.0.0.1"
+    # Client networks allowed to scrape; others get 403.
+    allow: list[IPvAnyNetwork] = Field(default_factory=_loopback)
+    # A directory shared by every process of one host (API and workers): each writes its
+    # metrics there and any listener serves the sum (prometheus-client's multiprocess mode).
+    multiproc_dir: str | None = None
+    # Distinct operation names labelled per process; later names are counted as "other".
+    max_operations: int = Field(default=100, ge=1, le=10_000)
+
+
 class Settings(BaseSettings):
     """Runtime configuration. Nested groups use `__`: CREATORAUDIT_TIKTOK__BASE_URL."""
 
@@ -128,7 +154,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_json: bool = True
+    # auto: readable lines on a terminal, JSON lines otherwise (files, pipes, containers).
+    log_format: Literal["auto", "text", "json"] = "auto"
+    # Older switch, still honoured when LOG_FORMAT is auto: true = json, false = text.
+    log_json: bool | None = None
     default_max_recent_posts: int = Field(default=50, ge=1, le=500)
     default_lookback_days: int = Field(default=90, ge=1, le=366)
     idempotency_ttl_seconds: int = Field(default=600, ge=1)
@@ -138,6 +167,7 @@ class Settings(BaseSettings):
     # Browser origins allowed to call the API (CORS); none by default.
     cors_allow_origins: list[str] = []
     worker: WorkerSettings = WorkerSettings()
+    metrics: MetricsSettings = MetricsSettings()
     instagram: InstagramSettings = InstagramSettings()
     tiktok: TikTokSettings = TikTokSettings()
 

@@ -40,7 +40,8 @@ def database(tmp_path: Path) -> Path:
 def test_org_and_key_lifecycle(database: Path) -> None:
     created = run_cli("org", "create", "  Acme   Agency ", database=database)
     assert created.returncode == 0, created.stderr
-    assert "organization 1 'Acme Agency' created" in created.stdout
+    assert created.stdout == "1\n"  # the id alone, for scripts
+    assert "organization 1 'Acme Agency' created" in created.stderr
 
     key = run_cli("key", "create", "--org", "1", "--scope", "WRITE", database=database)
     assert key.returncode == 0, key.stderr

@@ -42,6 +42,7 @@ from app.simulator import instagram as sim_instagram
 from app.simulator import tiktok as sim_tiktok
 from app.simulator.app import FAULTS, REQUEST_LOG, create_simulator
 from app.worker.jobs import Kind, job_id
+from app.worker.runner import health_check_key
 
 PLATFORMS = (Platform.INSTAGRAM, Platform.TIKTOK)
 # The simulator's request log names platforms by their URL prefix.
@@ -266,7 +267,7 @@ async def _wait_ready(run: _Run, process: asyncio.subprocess.Process) -> None:
     """Until the worker polls its queue (arq writes the health-check key from its poll loop)."""
     limit = run.options.startup_timeout_seconds
     deadline = time.monotonic() + limit
-    while not await run.redis.exists(f"{run.queue}:health-check"):
+    while not await run.redis.exists(health_check_key(run.queue)):
         problem = None
         if process.returncode is not None:
             problem = f"the worker exited with code {process.returncode} at start"

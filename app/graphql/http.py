@@ -25,6 +25,7 @@ from app.graphql.cost import CostPlan, requested_cost
 from app.graphql.errors import (
     ApiError,
     BadUserInput,
+    ErrorCode,
     PersistedQueryNotFound,
     PersistedQueryRequired,
     QueryTooComplex,
@@ -44,6 +45,7 @@ from app.graphql.http_request import (
 )
 from app.graphql.http_response import (
     CACHEABLE_HEADERS,
+    OUTAGES,
     error_payload,
     etag_matches,
     etag_of,
@@ -51,11 +53,14 @@ from app.graphql.http_response import (
     render,
     render_bytes,
     serialise,
+    unavailable_response,
 )
 from app.graphql.input_bounds import check_variables
 from app.graphql.persisted import DocumentResolver, ResolvedDocument
 from app.graphql.rate_limiting import UNAVAILABLE_RETRY_SECONDS, RateGate, Spent
 from app.graphql.schema import schema
+from app.observability.http_metrics import note_operation
+from app.outages import RETRY_AFTER_SECONDS, Service, outage_of
 from app.services.api_keys import authenticate
 from app.services.query_registry import RegistryUnavailable
 from app.settings import Settings
@@ -102,9 +107,20 @@ async def graphql_endpoint(request: Request) -> Response:
             status_code=406,
         )
     try:
-        return await _handle(request, settings, media_type)
+        response = await _handle(request, settings, media_type)
     except HttpError as exc:
         return render({"errors": [error_payload(exc.error)]}, exc.status, media_type, exc.headers)
+    except Exception as exc:
+        # The database (or Redis) did not answer outside a resolver: authentication, the
+        # document registry, idempotency records.
+        service = outage_of(exc)
+        if service is None:
+            raise
+        OUTAGES.failed(service, exc)
+        return unavailable_response(service, media_type)
+    if response.status_code < 500:
+        OUTAGES.recovered_all()
+    return response
 
 
 async def _authenticate(request: Request) -> models.ApiKey:
@@ -138,9 +154,9 @@ async def _handle(request: Request, settings: Settings, media_type: str) -> Resp
     resolver: DocumentResolver = request.app.state.document_resolver
     try:
         await resolver.register(admitted.resolved)
-    except RegistryUnavailable:
+    except RegistryUnavailable as exc:
         # The answer does not depend on the registration: the client registers again later.
-        logger.warning("APQ registration skipped: the registry is unavailable")
+        OUTAGES.failed(Service.REDIS, exc)
     return await _run(request, settings, api_key, admitted, spent, media_type)
 
 
@@ -164,7 +180,8 @@ async def _admit(
         resolved = await resolver.resolve(params.document, _persisted_only(settings, api_key))
     except PersistedQueryNotFound as exc:
         raise _refusal(exc, exc.status) from None
-    except RegistryUnavailable:
+    except RegistryUnavailable as exc:
+        OUTAGES.failed(Service.REDIS, exc)
         unavailable = ServiceUnavailable("Persisted queries are unavailable; retry shortly")
         raise _refusal(unavailable, 503, {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)}) from None
     except (BadUserInput, PersistedQueryRequired) as exc:
@@ -178,6 +195,7 @@ async def _admit(
     operation = get_operation_ast(prepared.document, params.operation_name)
     if operation is None:
         raise _refusal(_unknown_operation(params.operation_name), document_error_status)
+    note_operation(request.scope, operation)
     too_long = check_variables(prepared.variable_limits, params.variables)
     if too_long is not None:
         raise _refusal(too_long, document_error_status)
@@ -238,9 +256,13 @@ async def _run(
     if executed:
         payload["data"] = result.data
     status = 200 if executed else (400 if media_type == GRAPHQL_RESPONSE else 200)
+    headers = {**context.response_headers, **spent.headers}
+    if any(e["extensions"]["code"] == ErrorCode.SERVICE_UNAVAILABLE for e in errors):
+        # A resolver lost the database: what did run stays in `data`, the client retries.
+        status = 503
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     extensions = spent.cost_extension(admitted.cost, result.data)
     body, core = serialise(payload, extensions)
-    headers = {**context.response_headers, **spent.headers}
     if request.method == "GET" and admitted.resolved.by_reference and status == 200:
         etag = etag_of(core)
         headers.update(CACHEABLE_HEADERS, ETag=etag)

@@ -11,13 +11,17 @@ from graphql import GraphQLError
 from starlette.responses import Response
 from strawberry.exceptions import StrawberryInputCoercionError
 
-from app.graphql.errors import ApiError, ErrorCode
+from app.graphql.errors import ApiError, ErrorCode, ServiceUnavailable
+from app.outages import RETRY_AFTER_SECONDS, OutageLog, Service, outage_of
 
 logger = logging.getLogger("creatoraudit.graphql")
 
 # Raised while arguments are coerced, during execution: the client's input is wrong (a @oneOf
 # input given a null member, for one).
 _CLIENT_INPUT_ERRORS = (StrawberryInputCoercionError,)
+# Database and Redis outages seen by this API process: one log line when one starts and ends.
+OUTAGES = OutageLog("the API")
+
 # GET answers of persisted documents: private to the key's tenant, revalidated every time.
 CACHEABLE_HEADERS = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
 
@@ -43,6 +47,11 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     elif original is None or error.path is None or isinstance(original, _CLIENT_INPUT_ERRORS):
         # Parse, validation and input-coercion errors describe the client's document.
         formatted["extensions"] = {"code": ErrorCode.BAD_USER_INPUT.value}
+    elif (service := outage_of(original)) is not None:
+        OUTAGES.failed(service, original)
+        unavailable = unavailable_error(service)
+        formatted["message"] = unavailable.message
+        formatted["extensions"] = unavailable.extensions
     else:
         logger.error(
             "unexpected error in resolver",
@@ -55,6 +64,20 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
             "requestId": request_id,
         }
     return formatted
+
+
+def unavailable_error(service: Service) -> ServiceUnavailable:
+    """The error a client gets while `service` cannot be reached."""
+    return ServiceUnavailable(
+        f"The {service} cannot be reached; retry in {RETRY_AFTER_SECONDS} s",
+        retryAfter=RETRY_AFTER_SECONDS,
+    )
+
+
+def unavailable_response(service: Service, media_type: str = "application/json") -> Response:
+    """HTTP 503 with Retry-After and a SERVICE_UNAVAILABLE GraphQL error."""
+    payload = {"errors": [error_payload(unavailable_error(service))]}
+    return render(payload, 503, media_type, {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def serialise(payload: dict[str, Any], extensions: dict[str, Any] | None) -> tuple[bytes, bytes]:

@@ -11,6 +11,8 @@ from app import models
 from app.graphql.cost import CostPlan, actual_cost
 from app.graphql.errors import RateLimited, ServiceUnavailable
 from app.graphql.http_request import HttpError
+from app.graphql.http_response import OUTAGES
+from app.outages import Service
 from app.services.rate_limit import (
     RateDecision,
     RateLimiter,
@@ -75,7 +77,8 @@ class RateGate:
             decision = await self._limiter.spend(
                 api_key.id, cost, limit, self._settings.rate_limit.window_seconds
             )
-        except RateLimiterUnavailable:
+        except RateLimiterUnavailable as exc:
+            OUTAGES.failed(Service.REDIS, exc)
             raise HttpError(
                 503,
                 ServiceUnavailable("The rate limiter cannot be reached; retry shortly"),

@@ -20,8 +20,12 @@ _ZERO: Row = (0,) * len(COLUMNS)
 def engagement_rate(
     views: int | None, likes: int | None, comments: int | None, shares: int | None
 ) -> float | None:
-    """(likes + comments + shares) / views × 100; null parts count as 0; null without views."""
-    if not views:
+    """(likes + comments + shares) / views × 100; null parts count as 0.
+
+    Null when views is unknown, 0 or negative: a platform recount can make a window's views gain
+    negative, and a rate over it would mislead (SPEC §3). Positive views never give -0.0.
+    """
+    if views is None or views <= 0:
         return None
     return ((likes or 0) + (comments or 0) + (shares or 0)) / views * 100
 

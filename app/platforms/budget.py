@@ -176,3 +176,7 @@ class LocalBudget:
         held = _drop(self._name)
         if held is not None and held.window == self._current:
             self._used -= held.remaining
+
+    async def used(self) -> int:
+        """Requests counted in the current window."""
+        return self._used if self._current == int(time.time() // self._window) else 0

@@ -59,13 +59,14 @@ async def track_account(
     if existing is not None:
         return Outcome(value=existing, created=False)
     try:
-        account = await models.Account.create(
-            organization_id=tenant.organization_id,
-            platform=platform,
-            handle=normalized,
-            scrape_interval_hours=interval.value or 24,
-            next_scrape_at=datetime.now(UTC),
-        )
+        async with in_transaction():  # a savepoint when the caller has a transaction
+            account = await models.Account.create(
+                organization_id=tenant.organization_id,
+                platform=platform,
+                handle=normalized,
+                scrape_interval_hours=interval.value or 24,
+                next_scrape_at=datetime.now(UTC),
+            )
     except IntegrityError:
         # A concurrent request created it first: idempotent on (platform, handle).
         account = await tenant.accounts().get(platform=platform, handle=normalized)

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from app import models
 from app.services.tenancy import Tenant
@@ -39,12 +40,14 @@ async def remember(
 ) -> models.IdempotencyRecord:
     """Store the result; when a concurrent retry stored one first, return that one."""
     try:
-        return await models.IdempotencyRecord.create(
-            organization_id=tenant.organization_id,
-            mutation=mutation,
-            key=key,
-            request_hash=digest,
-            result=result,
-        )
+        # A savepoint inside the caller's transaction: a duplicate must not abort it.
+        async with in_transaction():
+            return await models.IdempotencyRecord.create(
+                organization_id=tenant.organization_id,
+                mutation=mutation,
+                key=key,
+                request_hash=digest,
+                result=result,
+            )
     except IntegrityError:
         return await tenant.idempotency_records().get(mutation=mutation, key=key)

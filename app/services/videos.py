@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from app import models
 from app.identifiers import (
@@ -88,20 +89,21 @@ async def add_video(
     if author:
         account = await tenant.accounts().filter(platform=ref.platform, handle=author).first()
     try:
-        video = await models.Video.create(
-            organization_id=tenant.organization_id,
-            platform=ref.platform,
-            platform_video_id=ref.media_id,
-            shortcode=ref.shortcode,
-            url=ref.canonical_url or canonical_post_url(ref.platform, ref.media_id, author),
-            author_handle=author,
-            account_id=account.id if account else None,
-            discovered_at=now if account else None,
-            is_individual=True,
-            individual_added_at=now,
-            scrape_interval_hours=interval.value or 24,
-            next_scrape_at=now,
-        )
+        async with in_transaction():  # a savepoint when the caller has a transaction
+            video = await models.Video.create(
+                organization_id=tenant.organization_id,
+                platform=ref.platform,
+                platform_video_id=ref.media_id,
+                shortcode=ref.shortcode,
+                url=ref.canonical_url or canonical_post_url(ref.platform, ref.media_id, author),
+                author_handle=author,
+                account_id=account.id if account else None,
+                discovered_at=now if account else None,
+                is_individual=True,
+                individual_added_at=now,
+                scrape_interval_hours=interval.value or 24,
+                next_scrape_at=now,
+            )
     except IntegrityError:
         video = await tenant.videos().get(platform=ref.platform, platform_video_id=ref.media_id)
         return Outcome(value=video, created=False)

@@ -23,6 +23,7 @@ from arq import Retry
 from app import models
 from app.identifiers import Platform
 from app.models import Availability
+from app.outages import OutageLog, outage_of
 from app.platforms.errors import RateLimited, UpstreamError
 from app.services.refresh import (
     PlatformClients,
@@ -37,6 +38,9 @@ logger = logging.getLogger("creatoraudit.worker")
 
 DEPS = "creatoraudit.deps"
 TRIES_TTL_SECONDS = 7 * 86400
+
+# Database and Redis outages met by jobs in this process: logged once when each starts and ends.
+_OUTAGES = OutageLog("the worker (a job)")
 
 
 class Kind(StrEnum):
@@ -185,14 +189,29 @@ async def _run(ctx: dict[str, Any], kind: Kind, platform: str, key: str) -> str:
     return outcome.result or ""
 
 
+async def _run_through_outages(ctx: dict[str, Any], kind: Kind, platform: str, key: str) -> str:
+    """`_run`, re-queued while the database or Redis is down (not counted as a failed try)."""
+    try:
+        result = await _run(ctx, kind, platform, key)
+    except Exception as exc:
+        service = outage_of(exc)
+        if service is None:
+            raise
+        _OUTAGES.failed(service, exc)
+        # Still due in the database too: if Redis cannot take the retry, the schedule will.
+        raise Retry(defer=_jittered(deps(ctx).settings.outage_retry_seconds)) from None
+    _OUTAGES.recovered_all()
+    return result
+
+
 async def refresh_profile_job(ctx: dict[str, Any], platform: str, handle: str) -> str:
     """arq job: refresh one (platform, handle); throttling and transient failures re-queue it."""
-    return await _run(ctx, Kind.PROFILE, platform, handle)
+    return await _run_through_outages(ctx, Kind.PROFILE, platform, handle)
 
 
 async def refresh_video_job(ctx: dict[str, Any], platform: str, media_id: str) -> str:
     """arq job: refresh one individual post; throttling and transient failures re-queue it."""
-    return await _run(ctx, Kind.VIDEO, platform, media_id)
+    return await _run_through_outages(ctx, Kind.VIDEO, platform, media_id)
 
 
 async def _give_up(kind: Kind, platform: Platform, key: str, message: str, now: datetime) -> None:
@@ -242,8 +261,20 @@ async def enqueue_refresh(redis: Any, queue_name: str, kind: Kind, platform: str
 
 
 async def schedule_due(ctx: dict[str, Any]) -> int:
-    """Enqueue a refresh for everything due (duplicates are dropped by job id)."""
+    """Enqueue a refresh for everything due (duplicates are dropped by job id).
+
+    During a database or Redis outage it enqueues what it can and stops; what is left stays
+    due, and the next run (every minute) picks it up.
+    """
     queued = 0
-    for kind, platform, key in await due_refreshes(datetime.now(UTC)):
-        queued += await enqueue_refresh(ctx["redis"], deps(ctx).queue_name, kind, platform, key)
+    try:
+        for kind, platform, key in await due_refreshes(datetime.now(UTC)):
+            queued += await enqueue_refresh(ctx["redis"], deps(ctx).queue_name, kind, platform, key)
+    except Exception as exc:
+        service = outage_of(exc)
+        if service is None:
+            raise
+        _OUTAGES.failed(service, exc)
+        return queued
+    _OUTAGES.recovered_all()
     return queued

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from arq.connections import ArqRedis
 
+from app.outages import OutageLog, Service, outage_of
 from app.worker.jobs import Kind, Tries, WorkerDeps, attempt_refresh, due_refreshes, enqueue_refresh
 
 logger = logging.getLogger("creatoraudit.worker")
@@ -27,10 +28,22 @@ class ArqRefresher:
     def __init__(self, pool: ArqRedis, queue_name: str) -> None:
         self._pool = pool
         self._queue_name = queue_name
+        self._outages = OutageLog("the API enqueueing a refresh")
 
     async def enqueue(self, kind: Kind, platform: str, key: str) -> None:
-        """Enqueue the refresh job (dropped if one is already queued)."""
-        await enqueue_refresh(self._pool, self._queue_name, kind, platform, key)
+        """Enqueue the refresh job (dropped if one is already queued).
+
+        Never fails because Redis is down: the caller's write is committed, and what is due
+        stays due in the database, so the workers' schedule enqueues it once Redis is back.
+        """
+        try:
+            await enqueue_refresh(self._pool, self._queue_name, kind, platform, key)
+        except Exception as exc:
+            if outage_of(exc) is not Service.REDIS:
+                raise
+            self._outages.failed(Service.REDIS, exc)
+        else:
+            self._outages.recovered(Service.REDIS)
 
 
 class EmbeddedRefresher:
@@ -41,6 +54,7 @@ class EmbeddedRefresher:
         self._semaphore = asyncio.Semaphore(deps.settings.embedded_concurrency)
         self._pending: dict[tuple[Kind, str, str], asyncio.Task[None]] = {}
         self._scheduler: asyncio.Task[None] | None = None
+        self._outages = OutageLog("the embedded worker")
 
     async def enqueue(self, kind: Kind, platform: str, key: str) -> None:
         """Start the refresh unless one is already pending."""
@@ -55,21 +69,35 @@ class EmbeddedRefresher:
                 async with self._semaphore:  # not held while waiting to retry
                     outcome = await attempt_refresh(self._deps, *target, tries)
                 if outcome.retry_in is None:
+                    self._outages.recovered_all()
                     return
                 await asyncio.sleep(outcome.retry_in)
-        except Exception:
-            logger.exception("embedded refresh failed", extra={"key": target[2]})
+        except Exception as exc:
+            # Still due in the database: the schedule tries again after the outage.
+            if not self._noted_outage(exc):
+                logger.exception("embedded refresh failed", extra={"key": target[2]})
         finally:
             self._pending.pop(target, None)
 
     async def _schedule(self) -> None:
         while True:
             try:
-                for target in await due_refreshes(datetime.now(UTC)):
+                due = await due_refreshes(datetime.now(UTC))
+            except Exception as exc:
+                if not self._noted_outage(exc):
+                    logger.exception("embedded scheduler failed")
+            else:
+                self._outages.recovered(Service.DATABASE)
+                for target in due:
                     await self.enqueue(*target)
-            except Exception:
-                logger.exception("embedded scheduler failed")
             await asyncio.sleep(self._deps.settings.schedule_every_seconds)
+
+    def _noted_outage(self, exc: Exception) -> bool:
+        """True when `exc` is a database or Redis outage (logged once per outage)."""
+        service = outage_of(exc)
+        if service is not None:
+            self._outages.failed(service, exc)
+        return service is not None
 
     def start(self) -> None:
         """Start the periodic scheduler."""

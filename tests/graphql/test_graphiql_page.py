@@ -79,13 +79,19 @@ def test_config_defaults() -> None:
     collector = _parse(render_graphiql_page())
     config = json.loads(collector.scripts[0])
     assert config["endpoint"] == "/graphql"
-    assert json.loads(config["defaultHeaders"]) == {"Authorization": "Bearer <paste your API key>"}
+    assert "defaultHeaders" not in config  # the key comes from the key form, not a placeholder
     query = config["defaultQuery"]
-    for field in ("viewer", "organization", "apiKey", "scopes"):
+    for field in ("query Dashboard", "viewer", "organization", "apiKey", "accounts", "videos"):
         assert field in query
     script = collector.scripts[-1]
     assert "shouldPersistHeaders: true" in script
-    assert 'defaultEditorToolsVisibility: "headers"' in script
+    assert "localStorage.getItem(STORE)" in script
+
+
+def test_graphiql_waits_for_a_key() -> None:
+    page = render_graphiql_page()
+    assert '<div id="graphiql" hidden>' in page
+    assert '<input id="api-key" name="api-key" type="password"' in page
 
 
 def test_every_referenced_asset_exists() -> None:

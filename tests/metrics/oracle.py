@@ -29,7 +29,7 @@ Rules implemented (SPEC §3, §4):
 * `coverage`: fraction of the window's days with at least one observation (of any kind, even one
   whose counters are all unknown) of the scope or anything inside it.
 * `engagementRate`: (likes + comments + shares) / views × 100 over the same gains, null parts of
-  the numerator counting as 0; null when views is 0 or null.
+  the numerator counting as 0; null when views is null, 0 or negative (SPEC §3), never -0.0.
 * Comparison: previous window = same length ending the day before `start`; `change` = current −
   previous (null when either is null); `changePercent` = change / |previous| × 100 (null when
   previous is 0 or null); followers compare their levels at each window's end; the rate's change
@@ -223,7 +223,7 @@ def add_known(total: int | None, value: int | None) -> int | None:
 
 def rate(values: dict[str, Any]) -> float | None:
     views = values["views"]
-    if views is None or views == 0:
+    if views is None or views <= 0:
         return None
     numerator = sum(values[name] or 0 for name in ("likes", "comments", "shares"))
     result: float = numerator / views * 100

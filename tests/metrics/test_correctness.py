@@ -11,6 +11,7 @@ Day offsets are relative to the real UTC today: `-3` is three days ago.
 from __future__ import annotations
 
 import asyncio
+import math
 from datetime import timedelta, timezone
 from typing import Any
 
@@ -147,6 +148,45 @@ async def test_counters_that_decrease(org: Org) -> None:
     assert account["series"]["followersChange"] == [0, -10, 0, 1, 0]
     assert account["metrics"]["followers"] == 91
     assert account["metrics"]["followersChange"] == -9
+
+
+def _negative_zeros(value: object) -> int:
+    if isinstance(value, float):
+        return int(value == 0 and math.copysign(1.0, value) < 0)
+    if isinstance(value, dict):
+        return sum(_negative_zeros(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_negative_zeros(v) for v in value)
+    return 0
+
+
+async def test_engagement_rate_is_null_over_a_views_gain_that_is_not_positive(org: Org) -> None:
+    """SPEC §3: a recount making the window's views gain 0 or negative gives null, never -0.0."""
+    sc = Scenario(org)
+    await sc.account("tt", TIKTOK)
+    await sc.creator("crew", ["tt"])
+    await sc.video("402", TIKTOK, account="tt", published=sc.at(-6))
+    await sc.observe_video(
+        "402",
+        (sc.at(-6), {"views": 100, "likes": 10, "comments": 4, "shares": 2}),
+        (sc.at(-3), {"views": 90, "likes": 10, "comments": 4, "shares": 2}),
+        (sc.at(-2), {"views": 80, "likes": 9, "comments": 4, "shares": 2}),
+    )
+    # [-3, -2]: views -20 with nothing else changing, then -10 with likes -1.
+    (answer,) = await sc.check(sc.range(-3, -2))
+    scopes = [
+        answer["organization"],
+        answer["accounts"]["tt"],
+        answer["creators"]["crew"],
+        answer["accountVideos"]["402"],
+    ]
+    for scope in scopes:
+        assert scope["metrics"]["views"] == -20
+        assert scope["metrics"]["engagementRate"] is None
+        assert scope["series"]["views"] == [-10, -10]
+        assert scope["series"]["engagementRate"] == [None, None]
+        assert scope["comparison"]["engagementRate"]["current"] is None
+    assert _negative_zeros(answer) == 0
 
 
 async def test_gaps_of_several_days(org: Org) -> None:

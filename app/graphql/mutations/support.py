@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from tortoise.transactions import in_transaction
+
 from app.graphql.context import Info
 from app.graphql.errors import UserError
 from app.services import idempotency
@@ -42,7 +44,9 @@ async def idempotent(
     """Run `perform` once per idempotency key and return its stored result.
 
     The result is a JSON-able dict with at least `userErrors`; without a key, `perform` simply
-    runs.
+    runs. `perform` and the record of its result commit together or not at all: a mutation
+    that fails half-way (the database lost mid-request) leaves nothing behind. Side effects
+    outside the database (enqueueing a refresh) belong after this returns, on committed rows.
     """
 
     def problems_result(outcome: Outcome[T]) -> dict[str, Any]:
@@ -54,7 +58,8 @@ async def idempotent(
         return result
 
     if key is None:
-        return problems_result(await perform())
+        async with in_transaction():
+            return problems_result(await perform())
     ctx = info.context
     if not 1 <= len(key) <= idempotency.MAX_KEY_LENGTH:
         return problems_result(
@@ -68,8 +73,9 @@ async def idempotent(
     ttl = ctx.settings.idempotency_ttl_seconds
     record = await idempotency.recall(ctx.tenant, mutation, key, ttl)
     if record is None:
-        result = problems_result(await perform())
-        record = await idempotency.remember(ctx.tenant, mutation, key, digest, result)
+        async with in_transaction():
+            result = problems_result(await perform())
+            record = await idempotency.remember(ctx.tenant, mutation, key, digest, result)
     if record.request_hash != digest:
         return problems_result(
             Outcome.fail(

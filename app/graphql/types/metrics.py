@@ -27,7 +27,7 @@ class VideoMetrics:
     saves: BigInt | None = strawberry.field(description=f"Saves {_GAIN}; always null on TikTok.")
     engagement_rate: float | None = strawberry.field(
         description="(likes + comments + shares) / views × 100 over the window's gains; null "
-        "when views is 0 or unknown."
+        "when views is unknown, 0 or negative (a recount)."
     )
     coverage: float = strawberry.field(
         description="Fraction (0–1) of the window's days with at least one observation."
@@ -76,7 +76,7 @@ class EngagementMetrics:
     )
     engagement_rate: float | None = strawberry.field(
         description="(likes + comments + shares) / views × 100 over the summed gains (never an "
-        "average of rates); null when views is 0 or unknown."
+        "average of rates); null when views is unknown, 0 or negative (a recount)."
     )
     coverage: float = strawberry.field(
         description="Fraction (0–1) of the window's days with an observation of the scope or "

@@ -111,7 +111,7 @@ class Video(Node):
 
     @strawberry.field(
         description="(likes + comments + shares) / views × 100 at the latest values; null when "
-        "views is 0 or unknown."
+        "views is unknown or 0."
     )
     def engagement_rate(self) -> float | None:
         row = self.row

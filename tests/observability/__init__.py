@@ -1,0 +1,1 @@
+"""Prometheus metrics: scraped over HTTP from real `serve` and `worker` processes."""
