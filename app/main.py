@@ -71,11 +71,14 @@ async def readyz(request: Request) -> Response:
 def _open_request_services(app: Starlette, settings: Settings) -> None:
     """Document cache, persisted-query stores and the rate limiter, in Redis when configured."""
     redis = app.state.redis
-    cache = DocumentCache(schema._schema, settings.limits, settings.persisted_queries.cache_size)
+    documents = settings.persisted_queries
+    cache = DocumentCache(
+        schema._schema, settings.limits, documents.cache_size, documents.cache_bytes
+    )
     registry: QueryRegistry = (
         RedisQueryRegistry(redis, settings.persisted_queries.apq_ttl_seconds)
         if redis is not None
-        else LocalQueryRegistry()
+        else LocalQueryRegistry(max_bytes=documents.cache_bytes)
     )
     trusted = TrustedDocuments(cache, settings.persisted_queries.trusted_cache_seconds)
     app.state.document_resolver = DocumentResolver(cache, trusted, registry)

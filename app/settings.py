@@ -89,6 +89,9 @@ class LimitSettings(BaseModel):
     max_cost: int = Field(default=25_000, ge=1)
     # Request bodies (POST) and query strings (GET) over this many bytes are refused with 413/414.
     max_body_bytes: int = Field(default=100_000, ge=1024)
+    # A body not received whole within this many seconds is refused with 408 and the connection
+    # closed (slow-body clients). Slow headers need the front proxy (docker/nginx.conf).
+    body_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     # Introspection (`__schema`, `__type`) can be switched off per deployment.
     introspection: bool = True
 
@@ -110,8 +113,11 @@ class PersistedQuerySettings(BaseModel):
     only: bool = False
     # How long an APQ registration lives in Redis after its last use.
     apq_ttl_seconds: int = Field(default=30 * 86400, ge=60)
-    # Prepared (parsed, validated, measured) documents kept per process.
+    # Prepared (parsed, validated, measured) documents kept per process, by count and by
+    # estimated bytes (README: hostile input); the same byte bound applies to the APQ
+    # registrations kept in process memory when there is no Redis.
     cache_size: int = Field(default=2000, ge=16)
+    cache_bytes: int = Field(default=32 * 1024 * 1024, ge=1024 * 1024)
     # A trusted document removed with `documents remove` stops working within this time.
     trusted_cache_seconds: float = Field(default=60.0, ge=0)
 

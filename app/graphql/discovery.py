@@ -17,6 +17,7 @@ from tortoise.queryset import QuerySet
 from app import models
 from app.graphql.context import Info
 from app.graphql.errors import BadUserInput
+from app.graphql.text_match import any_of
 from app.graphql.types.account import Account
 from app.graphql.types.common import Platform
 from app.graphql.types.creator import Creator
@@ -173,20 +174,30 @@ class DiscoveryQueries:
         account_rows, creator_rows, video_rows = await asyncio.gather(
             _ranked(
                 [
-                    lambda: accounts().filter(Q(handle=handle) | Q(display_name__iexact=text)),
                     lambda: accounts().filter(
-                        Q(handle__startswith=handle) | Q(display_name__istartswith=text)
+                        any_of(models.Account, handle=handle, display_name__iexact=text)
                     ),
                     lambda: accounts().filter(
-                        Q(handle__contains=handle) | Q(display_name__icontains=text)
+                        any_of(
+                            models.Account,
+                            handle__startswith=handle,
+                            display_name__istartswith=text,
+                        )
+                    ),
+                    lambda: accounts().filter(
+                        any_of(
+                            models.Account, handle__contains=handle, display_name__icontains=text
+                        )
                     ),
                 ],
                 limit,
             ),
             _ranked(
                 [
-                    lambda: tenant.creators().filter(name__iexact=text),
-                    lambda: tenant.creators().filter(name__istartswith=text),
+                    lambda: tenant.creators().filter(any_of(models.Creator, name__iexact=text)),
+                    lambda: tenant.creators().filter(
+                        any_of(models.Creator, name__istartswith=text)
+                    ),
                     lambda: tenant.creators().filter(name__icontains=text),
                 ],
                 limit,
@@ -194,13 +205,24 @@ class DiscoveryQueries:
             _ranked(
                 [
                     lambda: videos().filter(
-                        Q(platform_video_id=text) | Q(shortcode=text) | Q(author_handle=handle)
+                        any_of(
+                            models.Video,
+                            platform_video_id=text,
+                            shortcode=text,
+                            author_handle=handle,
+                        )
                     ),
                     lambda: videos().filter(
-                        Q(caption__istartswith=text) | Q(author_handle__startswith=handle)
+                        any_of(
+                            models.Video,
+                            caption__istartswith=text,
+                            author_handle__startswith=handle,
+                        )
                     ),
                     lambda: videos().filter(
-                        Q(caption__icontains=text) | Q(author_handle__contains=handle)
+                        any_of(
+                            models.Video, caption__icontains=text, author_handle__contains=handle
+                        )
                     ),
                 ],
                 limit,

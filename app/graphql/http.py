@@ -55,6 +55,7 @@ from app.graphql.http_response import (
     serialise,
     unavailable_response,
 )
+from app.graphql.input_bounds import check_variables
 from app.graphql.persisted import DocumentResolver, ResolvedDocument
 from app.graphql.rate_limiting import UNAVAILABLE_RETRY_SECONDS, RateGate, Spent
 from app.graphql.schema import schema
@@ -168,7 +169,9 @@ async def _admit(
 ) -> Admitted:
     document_error_status = 400 if media_type == GRAPHQL_RESPONSE else 200
     try:
-        params = await read_request(request, settings.limits.max_body_bytes)
+        params = await read_request(
+            request, settings.limits.max_body_bytes, settings.limits.body_read_timeout_seconds
+        )
     except HttpError as exc:
         raise _refusal(exc.error, exc.status, exc.headers) from None
     request.state.operation_name = params.operation_name
@@ -193,6 +196,9 @@ async def _admit(
     if operation is None:
         raise _refusal(_unknown_operation(params.operation_name), document_error_status)
     note_operation(request.scope, operation)
+    too_long = check_variables(prepared.variable_limits, params.variables)
+    if too_long is not None:
+        raise _refusal(too_long, document_error_status)
     if request.method == "GET" and operation.operation is not OperationType.QUERY:
         kind = operation.operation.value.capitalize()
         raise _refusal(BadUserInput(f"{kind}s are not allowed over GET"), 405, {"Allow": "POST"})

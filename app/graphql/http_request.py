@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,12 +10,15 @@ import orjson
 from starlette.requests import Request
 
 from app.graphql.errors import ApiError, BadUserInput
+from app.graphql.input_bounds import refusal_of
 from app.graphql.persisted import DocumentRequest
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 # Request parameters that name a document without its text (GET query string or POST body).
 DOCUMENT_ID_PARAMS = ("documentId", "doc_id")
+# Characters of `operationName` and `documentId` (trusted document ids are at most 200 long).
+MAX_NAME_LENGTH = 200
 
 
 class HttpError(Exception):
@@ -112,6 +116,15 @@ def _optional_object(data: dict[str, Any], name: str) -> dict[str, Any] | None:
     return value
 
 
+def _bounded(value: str | None, name: str) -> str | None:
+    """A name sent beside the document: at most MAX_NAME_LENGTH characters, no NUL."""
+    if value is not None:
+        refused = refusal_of(value, name, MAX_NAME_LENGTH)
+        if refused is not None:
+            raise HttpError(400, refused)
+    return value
+
+
 def _from_mapping(data: dict[str, Any]) -> GraphQLRequest:
     ids = [data[name] for name in DOCUMENT_ID_PARAMS if data.get(name) is not None]
     if any(not isinstance(value, str) or not value for value in ids):
@@ -119,9 +132,9 @@ def _from_mapping(data: dict[str, Any]) -> GraphQLRequest:
     return GraphQLRequest(
         query=_optional_string(data, "query"),
         variables=_optional_object(data, "variables"),
-        operation_name=_optional_string(data, "operationName"),
+        operation_name=_bounded(_optional_string(data, "operationName"), "operationName"),
         extensions=_optional_object(data, "extensions"),
-        document_id=ids[0] if ids else None,
+        document_id=_bounded(ids[0], "documentId") if ids else None,
     )
 
 
@@ -140,23 +153,34 @@ def _from_query_string(request: Request, max_bytes: int) -> GraphQLRequest:
     return _from_mapping(mapping)
 
 
-async def read_body(request: Request, max_bytes: int) -> bytes:
-    """The body, refused with 413 as soon as it is known to exceed `max_bytes`."""
+async def read_body(request: Request, max_bytes: int, read_seconds: float) -> bytes:
+    """The body, refused with 413 as soon as it is known to exceed `max_bytes`, and with 408
+    (closing the connection) when it is not received whole within `read_seconds`."""
     too_large = HttpError(413, BadUserInput(f"The request body exceeds {max_bytes} bytes"))
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise too_large
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_large
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(read_seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise too_large
+                chunks.append(chunk)
+    except TimeoutError:
+        slow = BadUserInput(
+            f"The request body was not received within {read_seconds:g} seconds",
+            reason="BODY_TIMEOUT",
+            timeoutSeconds=read_seconds,
+        )
+        # The rest of the body may still arrive: the connection cannot serve another request.
+        raise HttpError(408, slow, {"Connection": "close"}) from None
     return b"".join(chunks)
 
 
-async def read_request(request: Request, max_bytes: int) -> GraphQLRequest:
+async def read_request(request: Request, max_bytes: int, read_seconds: float) -> GraphQLRequest:
     """Parse a GET query string or a POST JSON body into request parameters."""
     if request.method == "GET":
         return _from_query_string(request, max_bytes)
@@ -167,7 +191,7 @@ async def read_request(request: Request, max_bytes: int) -> GraphQLRequest:
             BadUserInput("POST bodies must be application/json"),
             {"Accept": JSON},
         )
-    body = await read_body(request, max_bytes)
+    body = await read_body(request, max_bytes, read_seconds)
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:

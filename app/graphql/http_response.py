@@ -9,12 +9,16 @@ from typing import Any
 import orjson
 from graphql import GraphQLError
 from starlette.responses import Response
+from strawberry.exceptions import StrawberryInputCoercionError
 
 from app.graphql.errors import ApiError, ErrorCode, ServiceUnavailable
 from app.outages import RETRY_AFTER_SECONDS, OutageLog, Service, outage_of
 
 logger = logging.getLogger("creatoraudit.graphql")
 
+# Raised while arguments are coerced, during execution: the client's input is wrong (a @oneOf
+# input given a null member, for one).
+_CLIENT_INPUT_ERRORS = (StrawberryInputCoercionError,)
 # Database and Redis outages seen by this API process: one log line when one starts and ends.
 OUTAGES = OutageLog("the API")
 
@@ -40,8 +44,8 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     if isinstance(original, ApiError):
         formatted["message"] = original.message
         formatted["extensions"] = original.extensions
-    elif original is None or error.path is None:
-        # Parse, validation and variable-coercion errors describe the client's document.
+    elif original is None or error.path is None or isinstance(original, _CLIENT_INPUT_ERRORS):
+        # Parse, validation and input-coercion errors describe the client's document.
         formatted["extensions"] = {"code": ErrorCode.BAD_USER_INPUT.value}
     elif (service := outage_of(original)) is not None:
         OUTAGES.failed(service, original)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -11,19 +12,42 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     GraphQLSyntaxError,
+    Token,
     parse,
     validate,
 )
 from strawberry.extensions import SchemaExtension
 
-from app.graphql import limits
+from app.graphql import input_bounds, limits
 from app.graphql.errors import ApiError, QueryTooComplex
 from app.services.trusted_documents import sha256_hex
 from app.settings import LimitSettings
 
-# Bytes of document text the cache may hold, whatever the entry count (hostile documents are
-# large and unique).
-CACHE_TEXT_BYTES = 16 * 1024 * 1024
+# What a prepared document costs in memory, estimated from its text and tokens (graphql-core
+# keeps every token, comments included, linked from the AST). Measured in
+# tests/graphql/test_document_cache.py, where the estimate must stay above a deep measure of
+# hostile documents: the text up to four times over (the source, token values, validation
+# messages quoting names), a fixed part, and each token with its AST nodes.
+TEXT_COPIES = 4
+ENTRY_BYTES = 4096
+TOKEN_BYTES = 1024
+
+
+def _tokens(document: DocumentNode | None) -> int:
+    """Tokens the document keeps alive (its linked list, comments included)."""
+    if document is None or document.loc is None:
+        return 0
+    count = 0
+    token: Token | None = document.loc.start_token
+    while token is not None:
+        count += 1
+        token = token.next
+    return count
+
+
+def estimated_bytes(text: str, document: DocumentNode | None) -> int:
+    """Memory a prepared document of `text` is counted for in the cache."""
+    return TEXT_COPIES * sys.getsizeof(text) + ENTRY_BYTES + TOKEN_BYTES * _tokens(document)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +61,8 @@ class PreparedDocument:
     refusal: ApiError | None = None
     # Syntax and validation errors: the client's document is wrong.
     errors: tuple[GraphQLError, ...] = field(default=())
+    # Maximum length of the strings each variable may hold (app.graphql.input_bounds).
+    variable_limits: input_bounds.Limits = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -65,25 +91,44 @@ def prepare(
         return PreparedDocument(text, sha256, document, refusal=exc)
     rules = limits.validation_rules(settings.introspection)
     errors = tuple(validate(schema, document, rules, max_errors=limits.MAX_VALIDATION_ERRORS))
-    return PreparedDocument(text, sha256, document, errors=errors)
+    if errors:
+        return PreparedDocument(text, sha256, document, errors=errors)
+    bad_literal, variable_limits = input_bounds.scan_document(document)
+    return PreparedDocument(text, sha256, document, bad_literal, variable_limits=variable_limits)
 
 
 class DocumentCache:
-    """Prepared documents by SHA-256 of their text, least recently used dropped first."""
+    """Prepared documents by SHA-256 of their text, least recently used dropped first.
 
-    def __init__(self, schema: GraphQLSchema, settings: LimitSettings, capacity: int) -> None:
+    Bounded by entries and by estimated bytes (`estimated_bytes`); a document larger than the
+    whole bound is prepared but not kept.
+    """
+
+    def __init__(
+        self, schema: GraphQLSchema, settings: LimitSettings, capacity: int, max_bytes: int
+    ) -> None:
         self._schema = schema
         self._settings = settings
         self._capacity = capacity
-        self._entries: OrderedDict[str, PreparedDocument] = OrderedDict()
-        self._text_bytes = 0
+        self._max_bytes = max_bytes
+        self._entries: OrderedDict[str, tuple[PreparedDocument, int]] = OrderedDict()
+        self._bytes = 0
+
+    @property
+    def size_bytes(self) -> int:
+        """Estimated bytes of the documents held now."""
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def get(self, sha256: str) -> PreparedDocument | None:
         """A document prepared earlier, marked as recently used."""
-        prepared = self._entries.get(sha256)
-        if prepared is not None:
-            self._entries.move_to_end(sha256)
-        return prepared
+        entry = self._entries.get(sha256)
+        if entry is None:
+            return None
+        self._entries.move_to_end(sha256)
+        return entry[0]
 
     def prepare(self, text: str, sha256: str | None = None) -> PreparedDocument:
         """The prepared document of `text`, from the cache or prepared now and kept."""
@@ -92,11 +137,14 @@ class DocumentCache:
         if cached is not None:
             return cached
         prepared = prepare(text, digest, self._schema, self._settings)
-        self._entries[digest] = prepared
-        self._text_bytes += len(text)
-        while len(self._entries) > self._capacity or self._text_bytes > CACHE_TEXT_BYTES:
-            _, dropped = self._entries.popitem(last=False)
-            self._text_bytes -= len(dropped.text)
+        size = estimated_bytes(text, prepared.document)
+        if size > self._max_bytes:
+            return prepared
+        self._entries[digest] = (prepared, size)
+        self._bytes += size
+        while len(self._entries) > self._capacity or self._bytes > self._max_bytes:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self._bytes -= dropped
         return prepared
 
 

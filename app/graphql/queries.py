@@ -25,6 +25,7 @@ from app.graphql.pagination import (
     fetch_page,
     page_args,
 )
+from app.graphql.text_match import any_of
 from app.graphql.types.account import Account
 from app.graphql.types.arguments import (
     After,
@@ -117,10 +118,13 @@ async def _video_connection(
         qs = qs.filter(platform=request.platform)
     if text is not None:
         qs = qs.filter(
-            Q(caption__icontains=text)
-            | Q(author_handle__icontains=text)
-            | Q(shortcode=text)
-            | Q(platform_video_id=text)
+            any_of(
+                models.Video,
+                caption__icontains=text,
+                author_handle__icontains=text,
+                shortcode=text,
+                platform_video_id=text,
+            )
         )
     if account_pk is not None:
         qs = qs.filter(account_id=account_pk)

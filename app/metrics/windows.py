@@ -7,6 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 
 MAX_WINDOW_DAYS = 366
+# The earliest date a custom window may start (README: hostile input). Dates near year 1 would
+# overflow the date arithmetic of previous windows; no platform existed before it.
+MIN_WINDOW_DATE = date(2000, 1, 1)
 
 
 class Preset(Enum):
@@ -64,9 +67,14 @@ def preset_window(preset: Preset, today: date) -> Window:
 
 
 def range_window(start: date, end: date, today: date, field: str = "window.range") -> Window:
-    """Validate a custom range: start ≤ end ≤ today, at most 366 days."""
+    """Validate a custom range: 2000-01-01 ≤ start ≤ end ≤ today, at most 366 days."""
     if start > end:
         raise WindowError(f"start ({start}) is after end ({end})", f"{field}.start")
+    if start < MIN_WINDOW_DATE:
+        raise WindowError(
+            f"start ({start}) is before {MIN_WINDOW_DATE}, the earliest date a window may cover",
+            f"{field}.start",
+        )
     if end > today:
         raise WindowError(f"end ({end}) is after today ({today}, UTC)", f"{field}.end")
     window = Window(start, end)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from typing import Protocol
 
@@ -11,6 +12,7 @@ from redis.exceptions import RedisError
 DEFAULT_PREFIX = "creatoraudit:apq:"
 # Registrations kept in process memory when there is no Redis (the embedded mode).
 LOCAL_CAPACITY = 10_000
+LOCAL_BYTES = 32 * 1024 * 1024
 
 
 class RegistryUnavailable(Exception):
@@ -60,11 +62,21 @@ class RedisQueryRegistry:
 
 
 class LocalQueryRegistry:
-    """Registrations in this process only, least recently used dropped first."""
+    """Registrations in this process only, least recently used dropped first.
 
-    def __init__(self, capacity: int = LOCAL_CAPACITY) -> None:
+    Bounded by entries and by the bytes of the texts it holds (`sys.getsizeof`).
+    """
+
+    def __init__(self, capacity: int = LOCAL_CAPACITY, max_bytes: int = LOCAL_BYTES) -> None:
         self._texts: OrderedDict[str, str] = OrderedDict()
         self._capacity = capacity
+        self._max_bytes = max_bytes
+        self._bytes = 0
+
+    @property
+    def size_bytes(self) -> int:
+        """Bytes of the texts held now."""
+        return self._bytes
 
     async def get(self, sha256: str) -> str | None:
         """The registered text, marked as recently used."""
@@ -74,8 +86,15 @@ class LocalQueryRegistry:
         return text
 
     async def put(self, sha256: str, text: str) -> None:
-        """Register a document, dropping the least recently used one when full."""
+        """Register a document, dropping the least recently used ones when full."""
+        size = sys.getsizeof(text)
+        if size > self._max_bytes:
+            return  # larger than the whole registry: the client sends its text again
+        previous = self._texts.pop(sha256, None)
+        if previous is not None:
+            self._bytes -= sys.getsizeof(previous)
         self._texts[sha256] = text
-        self._texts.move_to_end(sha256)
-        while len(self._texts) > self._capacity:
-            self._texts.popitem(last=False)
+        self._bytes += size
+        while len(self._texts) > self._capacity or self._bytes > self._max_bytes:
+            _, dropped = self._texts.popitem(last=False)
+            self._bytes -= sys.getsizeof(dropped)

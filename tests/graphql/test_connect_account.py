@@ -132,8 +132,9 @@ async def test_another_organizations_or_an_unknown_account_is_not_found(
 
 @pytest.mark.parametrize(
     "token",
-    ["", "   ", "x" * 4097, "two words", "tab\there", "new\nline", "ünïcode"],
-    ids=["empty", "blank", "too-long", "space", "tab", "newline", "non-ascii"],
+    # Over 4096 characters is refused before the mutation runs (tests/graphql/test_hostile_input).
+    ["", "   ", "two words", "tab\there", "new\nline", "ünïcode"],
+    ids=["empty", "blank", "space", "tab", "newline", "non-ascii"],
 )
 async def test_an_unusable_token_is_invalid_token(org: Org, token: str) -> None:
     handle = f"badtoken.{org.id}"

@@ -225,7 +225,7 @@ async def test_node_and_nodes_give_null_for_another_orgs_id_exactly_as_for_a_mis
         "====",
         "Account:1",
         "QWNjb3VudA",
-        "x" * 5000,
+        "x" * 128,  # the longest id accepted (longer is BAD_USER_INPUT: test_hostile_input)
         2**53,
         gid("Video", 1),
         gid("User", 1),

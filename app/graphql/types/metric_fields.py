@@ -8,6 +8,7 @@ through the same batched loaders.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Iterable, Sequence
 from datetime import date
 from typing import Annotated, Any, TypeVar
@@ -47,6 +48,8 @@ COMPARISON_DESCRIPTION = "The window against the previous window of the same len
 
 WANTS = ("metrics", "series", "comparison")
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
 Scopes = tuple[ScopeKey, ...]
 
 
@@ -57,15 +60,31 @@ Scopes = tuple[ScopeKey, ...]
 # so that many builders called in a row share one batch.
 
 
+async def _in_turn(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Await two coroutines in turn, without a task each.
+
+    When the first fails or is cancelled (a sibling field's error cancels the others), the
+    second is closed: left unawaited it would be reported as "never awaited" when collected.
+    """
+    try:
+        one = await first
+    except BaseException:
+        if inspect.iscoroutine(second):
+            second.close()
+        raise
+    return one, await second
+
+
 def _metrics(
     loaders: MetricLoaders, scopes: Scopes, window: Window, video: bool
 ) -> Awaitable[EngagementMetrics | VideoMetrics]:
     values, coverage = loaders.windows(scopes, window), loaders.coverage(scopes, window)
 
     async def finish() -> EngagementMetrics | VideoMetrics:
+        window_values, share = await _in_turn(values, coverage)
         if video:
-            return VideoMetrics.of(await values, await coverage)
-        return EngagementMetrics.of(await values, await coverage)
+            return VideoMetrics.of(window_values, share)
+        return EngagementMetrics.of(window_values, share)
 
     return finish()
 
@@ -90,9 +109,10 @@ def _comparison(
     previous = loaders.windows(scopes, window.previous())
 
     async def finish() -> EngagementComparison | VideoComparison:
+        now, before = await _in_turn(current, previous)
         if video:
-            return VideoComparison.of(await current, await previous)
-        return EngagementComparison.of(await current, await previous)
+            return VideoComparison.of(now, before)
+        return EngagementComparison.of(now, before)
 
     return finish()
 

@@ -31,7 +31,9 @@ class WindowPreset(Enum):
 class DateRangeInput:
     """A custom window: start ≤ end ≤ today, at most 366 days."""
 
-    start: date = strawberry.field(description="First date (UTC), inclusive.")
+    start: date = strawberry.field(
+        description="First date (UTC), inclusive; not before 2000-01-01."
+    )
     end: date = strawberry.field(description="Last date (UTC), inclusive; not after today.")
 
 
