@@ -1,0 +1,184 @@
+"""The `creatoraudit benchmark*` commands: what they accept and how they report."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import TypeAlias
+
+from app.settings import Settings
+
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def cmd_benchmark(settings: Settings, args: argparse.Namespace) -> int:
+    """Generate the benchmark dataset into PostgreSQL and print the measurements."""
+    from app.bench.run import benchmark
+
+    return benchmark(args.database_url, args.scale, args.compare_scale, args.requests, args.reuse)
+
+
+def cmd_benchmark_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """Run one worker against the simulator under a budget and print what it achieved."""
+    from redis.exceptions import RedisError
+
+    from app.bench.worker import run_worker_benchmark
+    from app.bench.worker_report import WorkerBenchOptions, format_report, report_json
+
+    options = WorkerBenchOptions(
+        accounts=args.accounts,
+        budget=args.budget,
+        window_seconds=args.window,
+        latency_ms=args.latency_ms,
+        max_jobs=args.max_jobs,
+        duration_cap_seconds=args.duration_cap,
+        database_url=args.database_url,
+        redis_url=args.redis_url or settings.redis_url or "redis://127.0.0.1:6379",
+    )
+    try:
+        report = asyncio.run(run_worker_benchmark(options, progress=lambda m: print(m, flush=True)))
+    except (RuntimeError, ValueError, OSError, RedisError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(format_report(report))
+    print(report_json(report))
+    return 0 if report.ok else 1
+
+
+def cmd_benchmark_load(settings: Settings, args: argparse.Namespace) -> int:
+    """Load two API processes from a client process and print throughput, latency and CPU."""
+    from redis.exceptions import RedisError
+
+    from app.bench.load import run_load_benchmark
+    from app.bench.load_report import LoadBenchOptions, format_report, report_json
+
+    options = LoadBenchOptions(
+        duration_seconds=args.duration,
+        clients=args.clients,
+        rounds=args.rounds,
+        scale=args.scale,
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+    )
+    try:
+        report = asyncio.run(run_load_benchmark(options, progress=lambda m: print(m, flush=True)))
+    except (RuntimeError, ValueError, OSError, RedisError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(format_report(report))
+    print(report_json(report))
+    return 0 if report.ok else 1
+
+
+def cmd_benchmark_limits(settings: Settings, args: argparse.Namespace) -> int:
+    """Time the worst documents the limits admit, parsed, measured and validated."""
+    import gc
+
+    from app.bench.limits import format_report, run_benchmark, within_target
+    from app.graphql.schema import schema
+
+    progress = (lambda m: print(m, flush=True)) if args.verbose else (lambda _: None)
+    # As a served process should after start-up: the schema and modules are not collected again.
+    gc.collect()
+    gc.freeze()
+    admitted, refused = run_benchmark(schema._schema, settings.limits, args.runs, progress)
+    print(format_report(admitted, refused, settings.limits))
+    return 0 if within_target(admitted) else 1
+
+
+def add_limits_benchmark_parser(sub: Subparsers) -> None:
+    """`creatoraudit benchmark-limits`: the request limits against the 50 ms target."""
+    limits = sub.add_parser(
+        "benchmark-limits",
+        help="time the worst documents the request limits admit (parse + measure + validate)",
+        description="For each family of hostile documents (repeated fields, fragments, bombs, "
+        "deep trees, aliases, directives, arguments, long lists, variables, introspection, "
+        "several operations), builds the largest one the limits (CREATORAUDIT_LIMITS__*) admit, "
+        "pads it with a unique comment to the body limit, and times parse + measure + validate "
+        "over repeated runs (CPU and wall). Then times refused documents to their refusal. "
+        "Exit code 0: every run within 50 ms of CPU; 1: not.",
+    )
+    limits.add_argument("--runs", type=int, default=15, help="runs per document (%(default)s)")
+    limits.add_argument("--verbose", action="store_true", help="print each family's size")
+    limits.set_defaults(func=cmd_benchmark_limits)
+
+
+def add_benchmark_parsers(sub: Subparsers) -> None:
+    """Every `benchmark*` command."""
+    bench = sub.add_parser(
+        "benchmark", help="generate a dataset into PostgreSQL and measure the API (slow)"
+    )
+    bench.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/creatoraudit_bench",
+        help="a PostgreSQL database to drop and recreate (default: %(default)s)",
+    )
+    bench.add_argument("--scale", type=int, default=1, help="multiplies the dataset")
+    bench.add_argument(
+        "--compare-scale", type=int, help="also generate this scale and compare the times"
+    )
+    bench.add_argument("--requests", type=int, default=30, help="requests per measurement")
+    bench.add_argument(
+        "--reuse", action="store_true", help="reuse a dataset generated by an earlier run"
+    )
+    bench.set_defaults(func=cmd_benchmark)
+
+    wbench = sub.add_parser(
+        "benchmark-worker",
+        help="run one worker against the simulator under a request budget and measure it",
+        description="Creates a fresh database tracking N simulator accounts (half Instagram, "
+        "half TikTok), makes them all due, runs one `creatoraudit worker` process until every "
+        "account is refreshed, and prints refreshes/s, the budget used per window (as the "
+        "simulator counted the requests), due-to-done latency and the worker's memory. Exit "
+        "code 0: all refreshed within the budget; 1: not; 2: the run could not start.",
+    )
+    wbench.add_argument("--accounts", type=int, default=300, help="default: %(default)s")
+    wbench.add_argument(
+        "--budget", type=int, default=50, help="requests per window, each platform (%(default)s)"
+    )
+    wbench.add_argument(
+        "--window", type=float, default=5.0, help="budget window in seconds (%(default)s)"
+    )
+    wbench.add_argument(
+        "--latency-ms", type=float, default=50.0, help="simulated upstream latency (%(default)s)"
+    )
+    wbench.add_argument("--max-jobs", type=int, default=10, help="worker concurrency (%(default)s)")
+    wbench.add_argument(
+        "--duration-cap", type=float, default=300.0, help="give up after this many seconds"
+    )
+    wbench.add_argument(
+        "--database-url",
+        help="a PostgreSQL server URL: a uniquely named database is created on it and dropped "
+        "afterwards (default: a temporary SQLite file)",
+    )
+    wbench.add_argument(
+        "--redis-url", help="default: CREATORAUDIT_REDIS_URL, else redis://127.0.0.1:6379"
+    )
+    wbench.set_defaults(func=cmd_benchmark_worker)
+
+    lbench = sub.add_parser(
+        "benchmark-load",
+        help="load two API processes and measure persisted vs plain, rate limiter on vs off",
+        description="Creates a scratch PostgreSQL database with the benchmark dataset, starts "
+        "two `creatoraudit serve` processes sharing Redis, and loads them from a separate "
+        "client process: persisted (APQ hash) and plain requests, then both again with the "
+        "rate limiter off. Prints a table and one JSON line. Exit code 0: no errors; 1: errors, "
+        "different answers or no deliberate 429; 2: the run could not start.",
+    )
+    lbench.add_argument("--duration", type=float, default=60.0, help="seconds per phase")
+    lbench.add_argument("--clients", type=int, default=50, help="concurrent clients")
+    lbench.add_argument("--rounds", type=int, default=1, help="repeat, alternating the order")
+    lbench.add_argument(
+        "--scale", type=float, default=0.2, help="dataset size, 1 = 1,000 accounts (%(default)s)"
+    )
+    lbench.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL server: a scratch database is created on it and dropped afterwards",
+    )
+    lbench.add_argument(
+        "--redis-url", default="redis://127.0.0.1:6379", help="the Redis both servers share"
+    )
+    lbench.set_defaults(func=cmd_benchmark_load)
+    add_limits_benchmark_parser(sub)
