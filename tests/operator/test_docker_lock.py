@@ -95,6 +95,10 @@ def test_compose_builds_one_image_for_every_app_service() -> None:
     assert [name for name, s in app.items() if "build" in s] == ["migrate"]
     assert services["worker"]["healthcheck"]["test"] == ["CMD", "creatoraudit", "worker", "--check"]
     assert "/healthz" in " ".join(services["api"]["healthcheck"]["test"])
+    # Only the front proxy (slow headers and bodies bounded) is published, not the API itself.
+    assert "ports" not in services["api"]
+    assert "./nginx.conf:/etc/nginx/nginx.conf:ro" in services["proxy"]["volumes"]
+    assert services["proxy"]["ports"] == ["8080:8080"]
     redis = services["redis"]
     assert redis["command"][redis["command"].index("--appendonly") + 1] == "yes"
     assert "redisdata:/data" in redis["volumes"]
