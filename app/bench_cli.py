@@ -5,11 +5,39 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import TypeAlias
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 from app.settings import Settings
 
+
+class _Report(Protocol):
+    @property
+    def ok(self) -> bool: ...
+
+
+R = TypeVar("R", bound=_Report)
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def _progress(message: str) -> None:
+    print(message, flush=True)
+
+
+def _report(
+    run: Coroutine[Any, Any, R], text: Callable[[R], str], json_line: Callable[[R], str]
+) -> int:
+    """Run a benchmark; print its table and JSON line. Exit 0 ok, 1 not ok, 2 could not run."""
+    from redis.exceptions import RedisError
+
+    try:
+        report = asyncio.run(run)
+    except (RuntimeError, ValueError, OSError, RedisError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(text(report))
+    print(json_line(report))
+    return 0 if report.ok else 1
 
 
 def cmd_benchmark(settings: Settings, args: argparse.Namespace) -> int:
@@ -21,8 +49,6 @@ def cmd_benchmark(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_benchmark_worker(settings: Settings, args: argparse.Namespace) -> int:
     """Run one worker against the simulator under a budget and print what it achieved."""
-    from redis.exceptions import RedisError
-
     from app.bench.worker import run_worker_benchmark
     from app.bench.worker_report import WorkerBenchOptions, format_report, report_json
 
@@ -36,20 +62,11 @@ def cmd_benchmark_worker(settings: Settings, args: argparse.Namespace) -> int:
         database_url=args.database_url,
         redis_url=args.redis_url or settings.redis_url or "redis://127.0.0.1:6379",
     )
-    try:
-        report = asyncio.run(run_worker_benchmark(options, progress=lambda m: print(m, flush=True)))
-    except (RuntimeError, ValueError, OSError, RedisError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(format_report(report))
-    print(report_json(report))
-    return 0 if report.ok else 1
+    return _report(run_worker_benchmark(options, progress=_progress), format_report, report_json)
 
 
 def cmd_benchmark_load(settings: Settings, args: argparse.Namespace) -> int:
     """Load two API processes from a client process and print throughput, latency and CPU."""
-    from redis.exceptions import RedisError
-
     from app.bench.load import run_load_benchmark
     from app.bench.load_report import LoadBenchOptions, format_report, report_json
 
@@ -61,14 +78,7 @@ def cmd_benchmark_load(settings: Settings, args: argparse.Namespace) -> int:
         database_url=args.database_url,
         redis_url=args.redis_url,
     )
-    try:
-        report = asyncio.run(run_load_benchmark(options, progress=lambda m: print(m, flush=True)))
-    except (RuntimeError, ValueError, OSError, RedisError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(format_report(report))
-    print(report_json(report))
-    return 0 if report.ok else 1
+    return _report(run_load_benchmark(options, progress=_progress), format_report, report_json)
 
 
 def cmd_benchmark_limits(settings: Settings, args: argparse.Namespace) -> int:

@@ -124,6 +124,21 @@ def serving_page(api_base_url: str, key: str, query: str) -> Iterator[FrontendPa
         thread.join(timeout=10)
 
 
+# A quiet headless Chromium that reaches nothing but the pages it is given.
+HEADLESS_FLAGS = (
+    "--headless",
+    "--disable-gpu",
+    "--no-sandbox",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-extensions",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+)
+
+
 def chromium_path() -> str:
     """Debian's Chromium; the test fails (never skips) with the install step when it is absent."""
     path = shutil.which("chromium")
@@ -156,17 +171,8 @@ def load_in_chromium(url: str, profile_dir: Path) -> PageResult:
         completed = subprocess.run(
             [
                 chromium,
-                "--headless",
-                "--disable-gpu",
-                "--no-sandbox",
-                "--no-first-run",
-                "--no-default-browser-check",
-                "--disable-extensions",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
+                *HEADLESS_FLAGS,
                 "--disable-quic",
-                "--disable-dev-shm-usage",
                 f"--user-data-dir={profile_dir / f'profile{attempt}'}",
                 "--enable-logging=stderr",
                 "--v=0",

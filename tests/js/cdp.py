@@ -17,21 +17,12 @@ from typing import Any
 
 import aiohttp
 
-from tests.js.browser import chromium_path
+from tests.js.browser import HEADLESS_FLAGS, chromium_path
 
 STARTUP_SECONDS = 30.0
 WAIT_SECONDS = 30.0
 CHROMIUM_FLAGS = (
-    "--headless",
-    "--disable-gpu",
-    "--no-sandbox",
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--disable-extensions",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
+    *HEADLESS_FLAGS,
     "--window-size=1400,900",
     "--remote-debugging-address=127.0.0.1",
     "--remote-debugging-port=0",
