@@ -8,6 +8,7 @@ import socket
 
 import uvicorn
 
+from app.collector import tune_collector
 from app.logs import settings_logging_config
 from app.main import create_app
 from app.preflight import StartupError
@@ -40,6 +41,18 @@ def bind_socket(host: str, port: int) -> socket.socket:
         raise StartupError(f"port: cannot listen on {where}: {exc.strerror or exc}") from exc
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, tuning the collector once the app's start-up is done."""
+
+    def __init__(self, config: uvicorn.Config, settings: Settings) -> None:
+        super().__init__(config)
+        self._settings = settings
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        tune_collector(self._settings.collector)
+
+
 def serve(settings: Settings, host: str, port: int) -> None:
     """Run the API on host:port until interrupted."""
     sock = bind_socket(host, port)
@@ -52,6 +65,6 @@ def serve(settings: Settings, host: str, port: int) -> None:
         )
         # uvicorn does not announce sockets it is handed: say where the API is.
         logger.info("listening on http://%s:%d (GraphiQL at /graphql)", host, port)
-        uvicorn.Server(config).run(sockets=[sock])
+        _Server(config, settings).run(sockets=[sock])
     finally:
         sock.close()

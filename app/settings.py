@@ -143,6 +143,18 @@ class MetricsSettings(BaseModel):
     max_operations: int = Field(default=100, ge=1, le=10_000)
 
 
+class CollectorSettings(BaseModel):
+    """How `serve` tunes CPython's cyclic garbage collector once the app has started."""
+
+    # Move everything alive after start-up (modules, schema, plans) out of the collector's
+    # reach: full collections then only walk what requests allocate.
+    freeze: bool = True
+    # Container allocations between young collections (CPython's default is 700). A wide
+    # response allocates tens of thousands of short-lived containers; a young collection every
+    # 700 of them re-walks everything the request still holds. 0 keeps CPython's default.
+    young_threshold: int = Field(default=50_000, ge=0, le=10_000_000)
+
+
 class Settings(BaseSettings):
     """Runtime configuration. Nested groups use `__`: CREATORAUDIT_TIKTOK__BASE_URL."""
 
@@ -173,6 +185,7 @@ class Settings(BaseSettings):
     # Browser origins allowed to call the API (CORS); none by default.
     cors_allow_origins: list[str] = []
     worker: WorkerSettings = WorkerSettings()
+    collector: CollectorSettings = CollectorSettings()
     metrics: MetricsSettings = MetricsSettings()
     instagram: InstagramSettings = InstagramSettings()
     tiktok: TikTokSettings = TikTokSettings()
