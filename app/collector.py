@@ -8,10 +8,13 @@ from app.settings import CollectorSettings
 
 
 def tune_collector(settings: CollectorSettings) -> None:
-    """Freeze what start-up left alive and space out young collections, as configured."""
+    """Freeze what start-up left alive and set the collection thresholds, as configured."""
     if settings.freeze:
         gc.collect()
         gc.freeze()
-    if settings.young_threshold:
-        _, older, oldest = gc.get_threshold()
-        gc.set_threshold(settings.young_threshold, older, oldest)
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(
+        settings.young_threshold or young,
+        settings.middle_threshold or middle,
+        settings.old_threshold or old,
+    )

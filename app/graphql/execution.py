@@ -40,6 +40,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.types.base_scalars import DateDefinition
 from strawberry.types.arguments import convert_arguments
 
+from app.graphql.flat_plan import FlatPlan, compile_flat
 from app.graphql.types.scalars import serialize_bigint
 
 _STOCK, _LEAF, _LEAF_LIST, _OBJECT, _CALL = range(5)
@@ -176,6 +177,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         self._plans: dict[tuple[str, int], tuple[GroupedFieldSet, list[_Step]]] = {}
         self._arguments: dict[int, tuple[FieldDetailsList, dict[str, Any]]] = {}
+        self._flat_plans: dict[tuple[str, int], tuple[GroupedFieldSet, FlatPlan | None]] = {}
         self._info = _ContextOnly(self.context_value)
 
     def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> list[_Step]:
@@ -186,6 +188,22 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         steps = [_plan_field(parent_type, name, details) for name, details in fields.items()]
         self._plans[key] = (fields, steps)  # keeps `fields` alive so its id stays unique
         return steps
+
+    def _subfields(
+        self, object_type: GraphQLObjectType, details: FieldDetailsList
+    ) -> GroupedFieldSet | None:
+        grouped, defer_usages, _ = self.collect_subfields(object_type, details)
+        return None if defer_usages else grouped
+
+    def _flat(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> FlatPlan | None:
+        """The whole-object plan of a selection on a trusted type (None: walk it field by field)."""
+        key = (parent_type.name, id(fields))
+        cached = self._flat_plans.get(key)
+        if cached is not None and cached[0] is fields:
+            return cached[1]
+        plan = compile_flat(parent_type, fields, self._subfields)
+        self._flat_plans[key] = (fields, plan)  # keeps `fields` alive so its id stays unique
+        return plan
 
     def _fast_list(self, step: _Step, source: Any) -> Any:
         """The completed value of a planned leaf-list field, or Undefined for the stock path."""
@@ -278,6 +296,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> Any:
+        flat = self._flat(parent_type, grouped_field_set)
+        if flat is not None:
+            completed = flat.complete(source_value)
+            if completed is not Undefined:
+                return completed
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []

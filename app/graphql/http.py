@@ -241,13 +241,16 @@ async def _run(
     context = build_context(request, settings, api_key, request_id)
     context.document = prepared.document
     context.rate_limit = spent.decision
-    result = await schema.execute(
-        prepared.text,
-        variable_values=admitted.params.variables,
-        context_value=context,
-        operation_name=admitted.params.operation_name,
-        operation_extensions=admitted.params.extensions,
-    )
+    try:
+        result = await schema.execute(
+            prepared.text,
+            variable_values=admitted.params.variables,
+            context_value=context,
+            operation_name=admitted.params.operation_name,
+            operation_extensions=admitted.params.extensions,
+        )
+    finally:
+        context.loaders.release()
     errors = [format_error(e, request_id) for e in result.errors or []]
     executed = result.data is not None or any(e.path is not None for e in result.errors or [])
     payload: dict[str, Any] = {}

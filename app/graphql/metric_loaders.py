@@ -13,6 +13,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from app.graphql.metric_page import PageKey, PageRows, read_pages
 from app.metrics import reader
 from app.metrics.attribution import KnownFrom, Row
 from app.metrics.compute import (
@@ -65,6 +66,13 @@ async def _ranges(keys: list[RangeKey]) -> list[list[tuple[date, Row]]]:
     return [found[key] for key in keys]
 
 
+def forget(loader: DataLoader[Any, Any]) -> None:
+    """Drop a loader's cached values and its last batch (whose futures hold results)."""
+    loader.clear_all()
+    if loader.batch is not None and loader.batch.dispatched:
+        loader.batch = None
+
+
 class MetricLoaders:
     """Batched access to metric rows for one request.
 
@@ -77,9 +85,18 @@ class MetricLoaders:
         self.known = DataLoader[ScopeKey, KnownFrom](load_fn=_known)
         self.observed = DataLoader[RangeKey, set[date]](load_fn=_observed)
         self.ranges = DataLoader[RangeKey, list[tuple[date, Row]]](load_fn=_ranges)
+        # Whole pages of connections: one key per connection, not one per value.
+        self.pages = DataLoader[PageKey, PageRows](load_fn=read_pages, cache=False)
         # Values computed ahead by a connection for its nodes: (field, scopes, window) -> value.
         self.ready: dict[tuple[str, tuple[ScopeKey, ...], Window], Any] = {}
         self._dates: dict[Window, list[date]] = {}
+
+    def release(self) -> None:
+        """Drop the request's rows and computed values (see `Loaders.release`)."""
+        self.ready.clear()
+        self._dates.clear()
+        for loader in (self.points, self.known, self.observed, self.ranges, self.pages):
+            forget(loader)
 
     def windows(self, scopes: Sequence[ScopeKey], window: Window) -> Awaitable[WindowValues]:
         """The summed values of the scopes (one account, a creator's accounts) over a window."""

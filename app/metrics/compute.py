@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
+from operator import sub
 
 from app.metrics.attribution import COLUMNS, COUNTERS, KnownFrom, Row
 from app.metrics.windows import Window
@@ -141,7 +142,8 @@ def series_values(
     """
     dates = dates if dates is not None else window.dates()
     by_day = dict(rows)
-    previous = before_start or _ZERO
+    base = before_start or _ZERO
+    previous = base
     cumulative: list[Row] = []
     observed: list[bool] = []
     for day in dates:
@@ -152,7 +154,8 @@ def series_values(
             observed.append(row[0] > 0)
             previous = row
         cumulative.append(previous)
-    prior = [before_start or _ZERO, *cumulative[:-1]]
+    # Column by column: each column's values over the window, and the same one day earlier.
+    columns = list(zip(*cumulative, strict=True)) if cumulative else [()] * len(base)
 
     def first_known(name: str) -> int:
         first = known[name]
@@ -161,22 +164,19 @@ def series_values(
         return max(0, min(len(dates), (first - window.start).days))
 
     def gains(index: int, start: int) -> list[int | None]:
+        column = columns[index]
+        earlier = (base[index], *column[:-1])
         head: list[int | None] = [None] * start
-        pairs = zip(cumulative[start:], prior[start:], strict=True)
-        return head + [c[index] - p[index] for c, p in pairs]
+        return head + list(map(sub, column[start:], earlier[start:]))
 
     followers_start = first_known("followers")
-    followers_index = _INDEX["followers"]
-    published_index = _INDEX["published"]
+    published = columns[_INDEX["published"]]
     return SeriesValues(
         dates=dates,
         observed=observed,
-        followers=[None] * followers_start
-        + [c[followers_index] for c in cumulative[followers_start:]],
+        followers=[None] * followers_start + list(columns[_INDEX["followers"]][followers_start:]),
         followers_change=gains(_INDEX["followers_gain"], followers_start),
-        videos_published=[
-            c[published_index] - p[published_index] for c, p in zip(cumulative, prior, strict=True)
-        ],
+        videos_published=list(map(sub, published, (base[_INDEX["published"]], *published[:-1]))),
         **{name: gains(_INDEX[name], first_known(name)) for name in COUNTERS},
     )
 

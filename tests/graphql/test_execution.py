@@ -44,6 +44,22 @@ QUERIES = [
         metrics(window: {range: {start: "2020-01-01", end: "2030-01-01"}}) { views } } }
     }
     """,
+    # Whole-object plans of the metric types: __typename anywhere, fragments, directives and
+    # aliases inside them, the same field twice.
+    """
+    query Typenames($w: WindowInput!, $yes: Boolean = true) {
+      accounts(first: 10) { nodes { __typename handle
+        metrics(window: $w) { __typename views window { __typename days start } ...M
+          likes @include(if: $yes) saves @skip(if: $yes) rate: engagementRate views }
+        comparison(window: $w) { views { ...C __typename } __typename
+          engagementRate { ... on RateChange { current } change } }
+        series(window: $w) { dates __typename ... on EngagementSeries { views observed } }
+      } }
+      organization { series(window: {preset: D7}) { __typename dates views } }
+    }
+    fragment M on EngagementMetrics { followers coverage }
+    fragment C on CountChange { current change changePercent }
+    """,
     """
     query Aliases { viewer { apiKey { name } }
       a: accounts(first: 1) { nodes { m1: metrics(window: {preset: D7}) { views }
@@ -115,3 +131,41 @@ async def test_fast_and_stock_executors_agree(org: Org, query: str) -> None:
     else:
         assert errors == []
         assert data is not None
+
+
+def test_a_flat_plan_gives_way_to_the_executor_on_a_null_where_none_may_be() -> None:
+    from graphql import parse
+    from graphql.execution.collect_fields import collect_fields
+    from graphql.pyutils import Undefined
+
+    from app.graphql.flat_plan import compile_flat
+    from app.graphql.types.metrics import EngagementMetrics
+
+    graphql_schema = schema._schema
+    metrics_type = graphql_schema.type_map["EngagementMetrics"]
+    document = parse("{ views videosPublished coverage }")
+    operation = document.definitions[0]
+    grouped = collect_fields(graphql_schema, {}, {}, metrics_type, operation).grouped_field_set
+    plan = compile_flat(metrics_type, grouped, lambda *_: None)
+    assert plan is not None
+    values: dict[str, Any] = {
+        "window": None,
+        "followers": None,
+        "followers_change": None,
+        "videos_published": 2,
+        "views": 7,
+        "plays": None,
+        "likes": None,
+        "comments": None,
+        "shares": None,
+        "saves": None,
+        "engagement_rate": None,
+        "coverage": 0.5,
+    }
+    assert plan.complete(EngagementMetrics(**values)) == {
+        "views": 7,
+        "videosPublished": 2,
+        "coverage": 0.5,
+    }
+    broken = EngagementMetrics(**{**values, "videos_published": None})
+    assert plan.complete(broken) is Undefined

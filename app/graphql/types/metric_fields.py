@@ -19,6 +19,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from app.graphql.context import Info
 from app.graphql.errors import ApiError
 from app.graphql.metric_loaders import MetricLoaders
+from app.graphql.metric_page import PageBuilder
 from app.graphql.types.metrics import (
     EngagementComparison,
     EngagementMetrics,
@@ -241,13 +242,18 @@ async def prefetch(info: Info, scope_sets: Sequence[Scopes], *, video: bool) -> 
     requests = requested_windows(info)
     if not requests or not scope_sets:
         return
-    loaders = info.context.loaders.metrics
-    pending = [
-        ((want, scopes, window), _BUILDERS[want](loaders, scopes, window, video))
+    ready = info.context.loaders.metrics.ready
+    missing = [
+        (want, scopes, window)
         for scopes in scope_sets
         for want, window in requests
-        if (want, scopes, window) not in loaders.ready
+        if (want, scopes, window) not in ready
     ]
-    # The builders registered every load before any of them runs: one batch for the page.
-    for key, build in pending:
-        loaders.ready[key] = await build
+    if not missing:
+        return
+    scopes_read = list(dict.fromkeys(scope for _, scopes, _ in missing for scope in scopes))
+    loaders = info.context.loaders.metrics
+    rows = await loaders.pages.load((tuple(scopes_read), tuple(requests)))
+    builder = PageBuilder(rows, video)
+    for key in missing:
+        ready[key] = builder.build(*key)

@@ -6,6 +6,7 @@ from datetime import date
 
 import strawberry
 
+from app.graphql.flat_plan import trusted_values
 from app.graphql.types.scalars import BigInt
 from app.graphql.types.windows import DateWindow
 from app.metrics.compute import Change, SeriesValues, WindowValues, compare
@@ -14,6 +15,7 @@ _GAIN = "gained in the window (null when nothing is known of it in the window)"
 _DAY = "per day, aligned with `dates`: that day's attributed gain (null before anything is known)"
 
 
+@trusted_values
 @strawberry.type(description="A video's gains over a window.")
 class VideoMetrics:
     """Gains of one video in a window."""
@@ -49,6 +51,7 @@ class VideoMetrics:
         )
 
 
+@trusted_values
 @strawberry.type(
     description="Windowed metrics of an account, a creator or the organization: profile level "
     "and change, posts published, and engagement gains summed over the videos."
@@ -102,6 +105,7 @@ class EngagementMetrics:
         )
 
 
+@trusted_values
 @strawberry.type(description="A video's daily gains as parallel arrays aligned with `dates`.")
 class VideoSeries:
     """Daily series of one video."""
@@ -138,6 +142,7 @@ class VideoSeries:
         )
 
 
+@trusted_values
 @strawberry.type(
     description="Daily values of an account, creator or the organization as parallel arrays "
     "aligned with `dates`, ready for charts."
@@ -187,6 +192,7 @@ class EngagementSeries:
         )
 
 
+@trusted_values
 @strawberry.type(description="A count compared across a window and the one before it.")
 class CountChange:
     """Current and previous values of a count."""
@@ -215,6 +221,7 @@ def _int(value: float | None) -> BigInt | None:
     return None if value is None else BigInt(int(value))
 
 
+@trusted_values
 @strawberry.type(description="A rate (percentage) compared across two windows.")
 class RateChange:
     """Current and previous values of a rate."""
@@ -239,6 +246,7 @@ class RateChange:
         )
 
 
+@trusted_values
 @strawberry.type(
     description="A video's gains in a window against the previous window of the same length."
 )
@@ -270,6 +278,7 @@ class VideoComparison:
         )
 
 
+@trusted_values
 @strawberry.type(
     description="Metrics of an account, creator or the organization in a window against the "
     "previous window of the same length. Followers compare their levels at each window's end."

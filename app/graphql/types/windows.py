@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 
 from app.graphql.errors import BadUserInput
+from app.graphql.flat_plan import trusted_values
 from app.metrics.windows import (
     Preset,
     Window,
@@ -51,6 +52,7 @@ class WindowInput:
     )
 
 
+@trusted_values
 @strawberry.type(description="The dates a windowed result covers, as resolved by the server.")
 class DateWindow:
     """A resolved window."""
