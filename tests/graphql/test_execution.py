@@ -134,7 +134,7 @@ async def test_fast_and_stock_executors_agree(org: Org, query: str) -> None:
 
 
 def test_a_flat_plan_gives_way_to_the_executor_on_a_null_where_none_may_be() -> None:
-    from graphql import parse
+    from graphql import GraphQLObjectType, OperationDefinitionNode, parse
     from graphql.execution.collect_fields import collect_fields
     from graphql.pyutils import Undefined
 
@@ -143,9 +143,13 @@ def test_a_flat_plan_gives_way_to_the_executor_on_a_null_where_none_may_be() -> 
 
     graphql_schema = schema._schema
     metrics_type = graphql_schema.type_map["EngagementMetrics"]
-    document = parse("{ views videosPublished coverage }")
-    operation = document.definitions[0]
-    grouped = collect_fields(graphql_schema, {}, {}, metrics_type, operation).grouped_field_set
+    assert isinstance(metrics_type, GraphQLObjectType)
+    operation = parse("{ views videosPublished coverage }").definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    no_variables: Any = {}
+    grouped = collect_fields(
+        graphql_schema, {}, no_variables, metrics_type, operation
+    ).grouped_field_set
     plan = compile_flat(metrics_type, grouped, lambda *_: None)
     assert plan is not None
     values: dict[str, Any] = {
