@@ -70,6 +70,8 @@ async def load_ranges(
 ) -> dict[int, list[tuple[date, Row]]]:
     """Each scope's rows dated within [start, end], in date order."""
     conn = sql.connection()
+    if sql.is_postgres(conn):
+        return await _ranges_as_arrays(conn, kind, ids, start, end)
     ranges: dict[int, list[tuple[date, Row]]] = defaultdict(list)
     unique = list(dict.fromkeys(ids))
     for offset in range(0, len(unique), _CHUNK):
@@ -87,6 +89,22 @@ async def load_ranges(
             assert row is not None
             ranges[int(record["scope_id"])].append((sql.as_date(record["day"]), row))
     return ranges
+
+
+async def _ranges_as_arrays(
+    conn: Any, kind: ScopeKind, ids: Sequence[int], start: date, end: date
+) -> dict[int, list[tuple[date, Row]]]:
+    # One row per scope holding its days and rows as arrays: the driver decodes arrays in C,
+    # where a row per scope and day (3,000 for a dashboard page) costs far more to decode.
+    _, records = await conn.execute_query(
+        "SELECT m.scope_id, array_agg(m.day ORDER BY m.day) AS days, "
+        f"array_agg(ARRAY[{_COLUMN_LIST}]::bigint[] ORDER BY m.day) AS rows FROM metric_day m "
+        "WHERE m.scope_kind = $1 AND m.scope_id = ANY($2::int[]) AND m.day >= $3 "
+        "AND m.day <= $4 GROUP BY m.scope_id",
+        [int(kind), list(dict.fromkeys(ids)), start, end],
+    )
+    # Rows stay the driver's lists: everything downstream only indexes and unpacks them.
+    return {int(r["scope_id"]): list(zip(r["days"], r["rows"], strict=True)) for r in records}
 
 
 async def load_observed_days(
