@@ -123,8 +123,10 @@ class SeriesValues:
     @property
     def engagement_rate(self) -> list[float | None]:
         """Each day's engagement rate of that day's gains."""
+        # `engagement_rate` inlined (the same expression, so the same floats): it runs for every
+        # day of every series of a page.
         return [
-            engagement_rate(v, lk, c, s)
+            None if v is None or v <= 0 else ((lk or 0) + (c or 0) + (s or 0)) / v * 100
             for v, lk, c, s in zip(self.views, self.likes, self.comments, self.shares, strict=True)
         ]
 
