@@ -115,9 +115,10 @@ def _profile_history(rng: random.Random, first_day: date, today: date) -> list[P
 
 
 async def generate(
-    connection: asyncpg.Connection, shape: DatasetShape, seed: int = 7
+    connection: asyncpg.Connection, shape: DatasetShape, seed: int = 7, name: str | None = None
 ) -> DatasetReport:
-    """Create one organization holding the whole dataset; return what was made."""
+    """Create one organization (`name`, else "Benchmark x<scale>") holding the whole dataset;
+    return what was made."""
     started = time.perf_counter()
     rng = random.Random(seed)
     today = datetime.now(UTC).date()
@@ -126,7 +127,7 @@ async def generate(
     organization_id = await connection.fetchval(
         "INSERT INTO organization (name, max_recent_posts, lookback_days, persisted_queries_only,"
         " created_at) VALUES ($1, 50, 90, false, $2) RETURNING id",
-        f"Benchmark x{shape.scale}",
+        name or f"Benchmark x{shape.scale}",
         now,
     )
     account_rows = []
