@@ -164,7 +164,7 @@ def add_benchmark_parsers(sub: Subparsers) -> None:
     )
     bench.add_argument("--rounds", type=int, default=3, help="interleaved rounds (%(default)s)")
     bench.add_argument(
-        "--requests", type=int, default=100, help="timed requests per phase and round (%(default)s)"
+        "--requests", type=int, default=60, help="timed requests per phase and round (%(default)s)"
     )
     bench.add_argument(
         "--connections",

@@ -21,10 +21,10 @@ class DashboardBenchOptions:
     scale: float = 1
     compare_scale: float | None = None
     rounds: int = 3
-    requests: int = 100  # timed requests per phase (one server, one document, one concurrency)
+    requests: int = 60  # timed requests per phase (one server, one document, one concurrency)
     # The organization's requests cost ≈ 5 ms: more of them, for a CPU count well above the
     # 10 ms resolution of /proc.
-    org_request_factor: int = 4
+    org_request_factor: int = 2
     connections: tuple[int, ...] = (1, 4)
     reuse: bool = False
     database_url: str = "postgres://postgres@127.0.0.1:5432/creatoraudit_bench"
