@@ -1,9 +1,10 @@
 """Bulk-generates a realistic, deterministic dataset straight into PostgreSQL.
 
-Entity histories are derived with the same attribution code the store uses, written with COPY,
-and the account and organization scopes are then summed in SQL. Histories are dense (a daily
-observation from each entity's first date to today), so summing the entity rows of a date gives
-the aggregate's cumulative value on that date.
+Entity histories (420 days, with gaps: missed days, entities observed every few days, entities
+no longer observed) are derived with the same attribution code the store uses and written with
+COPY. The account and organization scopes are then built in SQL as the store builds them: a row
+on every date where a member has one, holding the sum of each member's latest row at or before
+that date (rows carry forward), and that date's observations.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
+from app.bench.dataset_scopes import aggregate_scopes, denormalise
 from app.metrics.attribution import (
     COLUMNS,
     KNOWN_FROM,
@@ -25,7 +27,12 @@ from app.metrics.attribution import (
 )
 from app.models import ScopeKind
 
-HISTORY_DAYS = 180
+HISTORY_DAYS = 420
+# Of the entities: observed every few days; no longer observed (stopped some time ago).
+_SPARSE_SHARE = 0.2
+_STOPPED_SHARE = 0.1
+# Of the accounts: first observed recently (their followers are unknown before).
+_LATE_PROFILE_SHARE = 0.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,44 +62,63 @@ class DatasetReport:
     seconds: float
 
 
+def observed_days(rng: random.Random, start: date, today: date) -> list[date]:
+    """The days an entity is observed from `start`: daily with random misses, every few days,
+    or daily with misses until it stopped being observed."""
+    pattern = rng.random()
+    step, last, miss = 1, today, rng.uniform(0.02, 0.2)
+    if pattern < _SPARSE_SHARE:
+        step, miss = rng.choice((2, 3, 7)), 0.0
+    elif pattern < _SPARSE_SHARE + _STOPPED_SHARE:
+        last = today - timedelta(days=rng.randrange(5, 120))
+    days = []
+    day = start
+    while day <= last:
+        if rng.random() >= miss:
+            days.append(day)
+        day += timedelta(days=step)
+    return days
+
+
 def _video_history(
     rng: random.Random, platform: str, published: date, today: date
 ) -> list[VideoObservation]:
     rate = rng.lognormvariate(6.0, 1.2)
     like_ratio = rng.uniform(0.02, 0.12)
     hidden_likes_until = published + timedelta(days=rng.choice([0, 0, 0, 3]))
+    first = published + timedelta(days=rng.choice([0, 0, 0, 1, 2]))
     observations = []
-    age = 0
-    day = published
-    while day <= today:
-        views = int(rate * (age + 1) ** 0.6)
+    for day in observed_days(rng, first, today):
+        views = int(rate * ((day - published).days + 1) ** 0.6)
         likes = int(views * like_ratio) if day >= hidden_likes_until else None
         comments = int(views * like_ratio / 12)
         shares = int(views * like_ratio / 25)
         saves = int(views * like_ratio / 8) if platform == "INSTAGRAM" else None
         plays = views if platform == "TIKTOK" else None
         observations.append(VideoObservation(day, views, plays, likes, comments, shares, saves))
-        day += timedelta(days=1)
-        age += 1
     return observations
 
 
-def _profile_history(rng: random.Random, start: date, today: date) -> list[ProfileObservation]:
+def _profile_history(rng: random.Random, first_day: date, today: date) -> list[ProfileObservation]:
+    start = first_day
+    if rng.random() < _LATE_PROFILE_SHARE:
+        start = today - timedelta(days=rng.randrange(200))
     followers = float(rng.randint(1_000, 2_000_000))
     growth = rng.uniform(-0.001, 0.01)
     observations = []
-    day = start
-    while day <= today:
+    last = start
+    for day in observed_days(rng, start, today):
+        followers *= (1 + growth + rng.uniform(-0.002, 0.002)) ** (day - last).days
+        last = day
         observations.append(ProfileObservation(day, int(followers)))
-        followers *= 1 + growth + rng.uniform(-0.002, 0.002)
-        day += timedelta(days=1)
     return observations
 
 
 async def generate(
-    connection: asyncpg.Connection, shape: DatasetShape, seed: int = 7
+    connection: asyncpg.Connection, shape: DatasetShape, seed: int = 7, name: str | None = None
 ) -> DatasetReport:
-    """Create one organization holding the whole dataset; return what was made."""
+    """Create one organization (`name`, else "Benchmark x<scale>") holding the whole dataset;
+    return what was made."""
     started = time.perf_counter()
     rng = random.Random(seed)
     today = datetime.now(UTC).date()
@@ -101,7 +127,7 @@ async def generate(
     organization_id = await connection.fetchval(
         "INSERT INTO organization (name, max_recent_posts, lookback_days, persisted_queries_only,"
         " created_at) VALUES ($1, 50, 90, false, $2) RETURNING id",
-        f"Benchmark x{shape.scale}",
+        name or f"Benchmark x{shape.scale}",
         now,
     )
     account_rows = []
@@ -282,8 +308,8 @@ async def generate(
         records=scope_rows,
         columns=["organization_id", "scope_kind", "scope_id", *from_columns],
     )
-    metric_rows += await _aggregate(connection, organization_id)
-    await _denormalise(connection, organization_id)
+    metric_rows += await aggregate_scopes(connection, organization_id)
+    await denormalise(connection, organization_id)
     await connection.execute("ANALYZE")
     return DatasetReport(
         organization_id,
@@ -292,89 +318,4 @@ async def generate(
         snapshots,
         metric_rows,
         time.perf_counter() - started,
-    )
-
-
-async def _aggregate(connection: asyncpg.Connection, organization_id: int) -> int:
-    """Sum the dense entity rows into account and organization scopes."""
-    sums = ", ".join(f"SUM(m.{c})" for c in COLUMNS)
-    columns = ", ".join(COLUMNS)
-    await connection.execute("SET work_mem = '256MB'")
-    inserted = 0
-    # Videos by account (an equi-join the planner hashes), then each account's own profile
-    # rows added on top.
-    result = await connection.execute(
-        f"INSERT INTO metric_day (organization_id, scope_kind, scope_id, day, {columns}) "
-        f"SELECT $1, 2, v.account_id, m.day, {sums} FROM metric_day m "
-        "JOIN video v ON v.id = m.scope_id "
-        "WHERE m.scope_kind = 1 AND v.organization_id = $1 GROUP BY v.account_id, m.day",
-        organization_id,
-    )
-    inserted += int(result.split()[-1])
-    additions = ", ".join(f"{c} = metric_day.{c} + excluded.{c}" for c in COLUMNS)
-    result = await connection.execute(
-        f"INSERT INTO metric_day (organization_id, scope_kind, scope_id, day, {columns}) "
-        f"SELECT $1, 2, m.scope_id, m.day, {', '.join('m.' + c for c in COLUMNS)} "
-        "FROM metric_day m JOIN account a ON a.id = m.scope_id "
-        "WHERE m.scope_kind = 4 AND a.organization_id = $1 "
-        f"ON CONFLICT (scope_kind, scope_id, day) DO UPDATE SET {additions}",
-        organization_id,
-    )
-    result = await connection.execute(
-        f"INSERT INTO metric_day (organization_id, scope_kind, scope_id, day, {columns}) "
-        f"SELECT $1, 3, $1, m.day, {sums} FROM metric_day m "
-        "WHERE m.scope_kind = 2 AND m.organization_id = $1 GROUP BY m.day",
-        organization_id,
-    )
-    inserted += int(result.split()[-1])
-    minimums = ", ".join(f"MIN(s.{n}_from)" for n in KNOWN_FROM)
-    from_columns = ", ".join(f"{n}_from" for n in KNOWN_FROM)
-    await connection.execute(
-        f"INSERT INTO metric_scope (organization_id, scope_kind, scope_id, {from_columns}) "
-        f"SELECT $1, 2, a.id, {minimums} FROM account a JOIN metric_scope s ON "
-        "(s.scope_kind = 4 AND s.scope_id = a.id) WHERE a.organization_id = $1 GROUP BY a.id",
-        organization_id,
-    )
-    least = ", ".join(
-        f"{n}_from = LEAST(metric_scope.{n}_from, excluded.{n}_from)" for n in KNOWN_FROM
-    )
-    await connection.execute(
-        f"INSERT INTO metric_scope (organization_id, scope_kind, scope_id, {from_columns}) "
-        f"SELECT $1, 2, v.account_id, {minimums} FROM video v JOIN metric_scope s ON "
-        "(s.scope_kind = 1 AND s.scope_id = v.id) WHERE v.organization_id = $1 "
-        f"GROUP BY v.account_id ON CONFLICT (scope_kind, scope_id) DO UPDATE SET {least}",
-        organization_id,
-    )
-    await connection.execute(
-        f"INSERT INTO metric_scope (organization_id, scope_kind, scope_id, {from_columns}) "
-        f"SELECT $1, 3, $1, {minimums} FROM metric_scope s "
-        "WHERE s.organization_id = $1 AND s.scope_kind = 2",
-        organization_id,
-    )
-    return inserted
-
-
-async def _denormalise(connection: asyncpg.Connection, organization_id: int) -> None:
-    """Latest values on the account and video rows, as the store keeps them."""
-    await connection.execute(
-        "UPDATE video v SET views = s.views, plays = s.plays, likes = s.likes, "
-        "comments = s.comments, shares = s.shares, saves = s.saves, "
-        "last_scrape_at = s.observed_at, first_scrape_at = v.published_at "
-        "FROM (SELECT DISTINCT ON (video_id) * FROM video_snapshot ORDER BY video_id, day DESC) s "
-        "WHERE s.video_id = v.id AND v.organization_id = $1",
-        organization_id,
-    )
-    await connection.execute(
-        "UPDATE account a SET followers = s.followers, following = s.following, "
-        "posts_count = s.posts, last_scrape_at = s.observed_at "
-        "FROM (SELECT DISTINCT ON (account_id) * FROM account_snapshot "
-        "ORDER BY account_id, day DESC) s WHERE s.account_id = a.id AND a.organization_id = $1",
-        organization_id,
-    )
-    await connection.execute(
-        "UPDATE account a SET total_views = t.views, total_likes = t.likes FROM "
-        "(SELECT account_id, SUM(views) AS views, SUM(likes) AS likes FROM video "
-        "WHERE organization_id = $1 GROUP BY account_id) t "
-        "WHERE t.account_id = a.id",
-        organization_id,
     )

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
 import random
-import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,7 +23,7 @@ from app.bench.dataset import DatasetReport, DatasetShape, generate
 from app.bench.load_check import CheckResult, check_answers
 from app.bench.load_documents import LoadRequest, build_mix, throttled_request
 from app.bench.load_report import MODES, LoadBenchOptions, LoadBenchReport, PhaseResult
-from app.bench.load_servers import Server, server_env, server_pair
+from app.bench.load_servers import Server, run_client, server_env, server_pair
 from app.db_admin import scratch_database
 from app.models import Scope
 from app.services.api_keys import create_api_key
@@ -174,27 +172,9 @@ async def _client(run: _Run, plan: Path, mode: str, limiter: bool) -> dict[str, 
         f"--timeout={o.timeout_seconds}",
         *(["--expect-429"] if limiter else []),
     ]
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app.bench.load_client",
-        *arguments,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    # The client stops by itself; this only guards against a hung process.
+    # The client stops by itself; the limit only guards against a hung process.
     limit = o.warmup_seconds + o.duration_seconds + 2 * o.timeout_seconds + 60
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), limit)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise RuntimeError(f"the load client did not finish within {limit:.0f} s") from None
-    if process.returncode != 0:
-        raise RuntimeError(f"the load client failed ({process.returncode}):\n{err.decode()}")
-    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
-    return result
+    return await run_client(arguments, limit)
 
 
 def _per(value: float, count: float) -> float | None:

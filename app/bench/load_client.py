@@ -95,6 +95,15 @@ class Run:
     deadline: float
     tally: Tally = field(default_factory=Tally)
     turn: int = 0
+    budget: int | None = None  # timed requests to send in all, then stop (None: until deadline)
+    issued: int = 0
+
+    def take(self, started: float) -> bool:
+        """Whether a request may start now: always in the warm-up, within the budget after."""
+        if started < self.record_from or self.budget is None:
+            return True
+        self.issued += 1
+        return self.issued <= self.budget
 
     def url(self) -> str:
         """The next server, round-robin over every request of every client."""
@@ -148,7 +157,7 @@ async def main_client(run: Run, offset: int) -> None:
     headers = _headers(run.plan.key)
     tally = run.tally
     turn = offset
-    while (started := time.monotonic()) < run.deadline:
+    while (started := time.monotonic()) < run.deadline and run.take(started):
         bodies = run.plan.mix[turn % len(run.plan.mix)]
         turn += 1
         error, _, size = await send(run, bodies, headers)
@@ -214,6 +223,7 @@ class PhaseArgs:
     warmup: float
     timeout: float
     expect_429: bool
+    requests: int | None = None  # stop after this many timed requests (all clients together)
 
 
 async def run_phase(plan: Plan, args: PhaseArgs) -> dict[str, Any]:
@@ -231,6 +241,7 @@ async def run_phase(plan: Plan, args: PhaseArgs) -> dict[str, Any]:
             args.expect_429,
             start + args.warmup,
             start + args.warmup + args.duration,
+            budget=args.requests,
         )
         marks: list[tuple[float, CpuMark]] = []
 
@@ -285,6 +296,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--expect-429", action="store_true", help="the limiter is on")
+    parser.add_argument(
+        "--requests", type=int, help="stop after this many timed requests (--duration: a cap)"
+    )
     ns = parser.parse_args()
     args = PhaseArgs(
         ns.mode,
@@ -295,6 +309,7 @@ def main() -> None:
         ns.warmup,
         ns.timeout,
         ns.expect_429,
+        ns.requests,
     )
     result = asyncio.run(run_phase(Plan.load(ns.plan), args))
     sys.stdout.write(json.dumps(result) + "\n")

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from app.bench.run import DASHBOARD
+from app.bench.dashboard_documents import DASHBOARD
 from app.graphql.ids import encode_id
 
 SEARCH = """

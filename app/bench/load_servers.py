@@ -1,17 +1,19 @@
-"""Two `creatoraudit serve` processes sharing Redis, started as users start them."""
+"""`creatoraudit serve` processes (and the dashboard's floor), started as users start them."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -45,20 +47,34 @@ class Server:
             return []
 
 
-def server_env(database_url: str, redis_url: str, limiter: bool) -> dict[str, str]:
-    """The parent's environment without its CREATORAUDIT_* settings, plus the benchmark's."""
+def deployment_env(database_url: str, redis_url: str, **settings: str) -> dict[str, str]:
+    """The parent's environment without its CREATORAUDIT_* settings, plus a deployment's.
+
+    A deployment as the README's compose file runs it: PostgreSQL, Redis, refreshes in a
+    worker process of their own; everything else (log level, rate limiter) at its default
+    unless `settings` say otherwise.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith(_ENV_PREFIX)}
     source_root = str(Path(app_package.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [source_root, env.get("PYTHONPATH")]))
-    settings = {
+    chosen = {
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "EMBEDDED_WORKER": "false",
-        "LOG_LEVEL": "WARNING",
-        "RATE_LIMIT__ENABLED": "true" if limiter else "false",
+        **settings,
     }
-    env.update({f"{_ENV_PREFIX}{k}": v for k, v in settings.items()})
+    env.update({f"{_ENV_PREFIX}{k}": v for k, v in chosen.items()})
     return env
+
+
+def server_env(database_url: str, redis_url: str, limiter: bool) -> dict[str, str]:
+    """The load benchmark's servers: warnings only, the rate limiter on or off."""
+    return deployment_env(
+        database_url,
+        redis_url,
+        LOG_LEVEL="WARNING",
+        RATE_LIMIT__ENABLED="true" if limiter else "false",
+    )
 
 
 def _free_port() -> int:
@@ -67,11 +83,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _command(port: int) -> list[str]:
+def serve_command(port: int) -> list[str]:
+    """`creatoraudit serve --host 127.0.0.1 --port <port>`."""
+    arguments = ["serve", "--host", "127.0.0.1", "--port", str(port)]
     if CREATORAUDIT.exists():
-        return [str(CREATORAUDIT), "serve", "--port", str(port)]
+        return [str(CREATORAUDIT), *arguments]
     # Not installed as a console script (a bare checkout): the same entry point.
-    return [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+    return [sys.executable, "-m", "app.cli", *arguments]
 
 
 async def _healthy(process: asyncio.subprocess.Process, port: int, limit: float) -> bool:
@@ -88,16 +106,22 @@ async def _healthy(process: asyncio.subprocess.Process, port: int, limit: float)
     return False
 
 
-async def start_server(env: dict[str, str], log_dir: Path, limit: float) -> Server:
-    """`creatoraudit serve --port <free port>`, once /healthz answers."""
+async def start_server(
+    env: dict[str, str],
+    log_dir: Path,
+    limit: float,
+    command: Callable[[int], list[str]] = serve_command,
+    name: str = "serve",
+) -> Server:
+    """`command(<free port>)` (by default `creatoraudit serve`), once /healthz answers."""
     for _ in range(3):  # another process may take the free port before uvicorn binds it
         port = _free_port()
-        log_path = log_dir / f"serve-{port}.log"
+        log_path = log_dir / f"{name}-{port}.log"
         spawned = time.monotonic()
         # A local log file, opened once: not worth a thread.
         with open(log_path, "wb") as log_file:  # noqa: ASYNC230
             process = await asyncio.create_subprocess_exec(
-                *_command(port),
+                *command(port),
                 env=env,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log_file,
@@ -110,7 +134,7 @@ async def start_server(env: dict[str, str], log_dir: Path, limit: float) -> Serv
         if "address already in use" not in "\n".join(server.log_tail()).lower():
             break
     tail = "\n".join(server.log_tail())
-    raise RuntimeError(f"`creatoraudit serve` did not become healthy within {limit:.0f} s:\n{tail}")
+    raise RuntimeError(f"`{name}` did not become healthy within {limit:.0f} s:\n{tail}")
 
 
 async def stop_server(server: Server) -> None:
@@ -123,6 +147,30 @@ async def stop_server(server: Server) -> None:
     except TimeoutError:
         server.process.kill()
         await server.process.wait()
+
+
+async def run_client(arguments: list[str], limit: float) -> dict[str, Any]:
+    """`python -m app.bench.load_client <arguments>` in a process of its own; its JSON line."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app.bench.load_client",
+        *arguments,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    # The client stops by itself; `limit` only guards against a hung process.
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), limit)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise RuntimeError(f"the load client did not finish within {limit:.0f} s") from None
+    if process.returncode != 0:
+        raise RuntimeError(f"the load client failed ({process.returncode}):\n{err.decode()}")
+    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    return result
 
 
 @asynccontextmanager

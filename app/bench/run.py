@@ -1,306 +1,231 @@
-"""`creatoraudit benchmark`: build the dataset, then measure the API against its floor."""
+"""`creatoraudit benchmark`: `creatoraudit serve` against a minimal floor, in interleaved rounds."""
 
 from __future__ import annotations
 
-import asyncio
+import json
+import logging
 import os
-import socket
-import statistics
-import subprocess
 import sys
-import time
-from collections.abc import Awaitable, Callable
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
-import asyncpg
-import httpx
+from redis.asyncio import Redis
 
-from app import db
-from app.bench.dataset import DatasetShape, generate
-from app.db_admin import recreate_database
+from app.bench.dashboard_check import compare_answers, statements_per_dashboard
+from app.bench.dashboard_data import Dataset, prepare
+from app.bench.dashboard_documents import DASHBOARD, ORG_METRICS, ORG_SERIES, body, org_windows
+from app.bench.dashboard_report import (
+    API,
+    FLOOR,
+    DashboardBenchOptions,
+    DashboardBenchReport,
+    Phase,
+)
+from app.bench.dashboard_report import DASHBOARD as DASHBOARD_MEASUREMENT
+from app.bench.load_servers import Server, deployment_env, run_client, start_server, stop_server
 from app.metrics.windows import today_utc
-from app.models import Scope
+from app.services.rate_limit.shared import DEFAULT_PREFIX as RATE_LIMIT_PREFIX
 from app.settings import Settings
 
-DASHBOARD = """
-query Dashboard {
-  accounts(first: 100, orderBy: {field: ADDED_AT, direction: ASC}) {
-    nodes {
-      id handle platform followers
-      metrics(window: {preset: D30}) {
-        window { start end days } followers followersChange videosPublished views plays likes
-        comments shares saves engagementRate coverage
-      }
-      comparison(window: {preset: D30}) {
-        window { start end days } previousWindow { start end days }
-        followers { ...C } followersChange { ...C } videosPublished { ...C } views { ...C }
-        plays { ...C } likes { ...C } comments { ...C } shares { ...C } saves { ...C }
-        engagementRate { current previous change changePercent }
-      }
-      series(window: {preset: D30}) {
-        window { start end days } dates observed followers followersChange videosPublished
-        views plays likes comments shares saves engagementRate
-      }
-    }
-  }
-}
-fragment C on CountChange { current previous change changePercent }
-"""
+__all__ = ["DASHBOARD", "ORG_METRICS", "ORG_SERIES", "run_dashboard_benchmark"]
 
-ORG_METRICS = """
-query Org($window: WindowInput!) {
-  organization {
-    metrics(window: $window) { followers followersChange videosPublished views likes
-      engagementRate coverage }
-    comparison(window: $window) { views { current previous change changePercent }
-      followers { current previous change } }
-  }
-}
-"""
-
-ORG_SERIES = """
-query OrgSeries($window: WindowInput!) {
-  organization { series(window: $window) { dates observed followers views likes comments } }
-}
-"""
+FLOOR_SCRIPT = Path(__file__).with_name("floor_server.py")
+# Per phase, far above what the requests take: only a hung client is stopped by it.
+_PHASE_CAP_SECONDS = 600.0
 
 
-@dataclass
-class Timing:
-    """Latencies and server CPU of a run of identical requests."""
-
-    latencies_ms: list[float]
-    cpu_ms_per_request: float
-
-    @property
-    def p50(self) -> float:
-        """Median latency."""
-        return statistics.median(self.latencies_ms)
-
-    @property
-    def p95(self) -> float:
-        """95th percentile latency."""
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+def floor_command(port: int) -> list[str]:
+    """The floor as a script of its own (`-P`: nothing of this package on its path)."""
+    return [sys.executable, "-P", str(FLOOR_SCRIPT), "--host", "127.0.0.1", "--port", str(port)]
 
 
-def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
+@dataclass(slots=True)
+class _Run:
+    """One run's fixed parts and what it collected."""
+
+    options: DashboardBenchOptions
+    datasets: dict[float, Dataset]
+    servers: dict[str, Server]
+    directory: Path
+    progress: Callable[[str], None]
+    phases: list[Phase]
 
 
-async def _measure(pid: int, requests: int, call: Callable[[], Awaitable[None]]) -> Timing:
-    for _ in range(3):
-        await call()
-    latencies = []
-    cpu_before = _cpu_seconds(pid)
-    for _ in range(requests):
-        started = time.perf_counter()
-        await call()
-        latencies.append((time.perf_counter() - started) * 1000)
-    cpu = (_cpu_seconds(pid) - cpu_before) / requests * 1000
-    return Timing(latencies, cpu)
+def _check_options(options: DashboardBenchOptions) -> None:
+    if not options.database_url.startswith(("postgres://", "postgresql://")):
+        raise ValueError("--database-url must name a PostgreSQL database")
+    if options.rounds < 1 or options.requests < 1 or options.scale <= 0:
+        raise ValueError("rounds and requests must be at least 1, the scale positive")
+    if not options.connections or min(options.connections) < 1:
+        raise ValueError("--connections must be positive numbers, e.g. 1,4")
+    other = options.compare_scale
+    if other is not None and (other <= 0 or other == options.scale):
+        raise ValueError("--compare-scale must be positive and differ from --scale")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _prepare(url: str, scales: list[int], reuse: bool) -> dict[int, tuple[int, str]]:
-    """One organization per scale (fresh unless `reuse`); returns {scale: (org id, API key)}."""
-    orgs: dict[int, tuple[int, str]] = {}
-    if reuse:
-        connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
-        try:
-            for scale in scales:
-                org_id = await connection.fetchval(
-                    "SELECT max(id) FROM organization WHERE name = $1", f"Benchmark x{scale}"
-                )
-                if org_id is not None:
-                    orgs[scale] = (org_id, "")
-        finally:
-            await connection.close()
-    if len(orgs) < len(scales):
-        orgs = await _generate(url, scales)
-    else:
-        print("  reusing the existing dataset", flush=True)
-    from tortoise import Tortoise
-
-    from app.services.api_keys import create_api_key
-
-    await Tortoise.init(config=db.tortoise_config(Settings(database_url=url)))
-    try:
-        for scale, (org_id, _) in orgs.items():
-            orgs[scale] = (org_id, (await create_api_key(org_id, "bench", Scope.READ)).secret)
-    finally:
-        await Tortoise.close_connections()
-    return orgs
-
-
-async def _generate(url: str, scales: list[int]) -> dict[int, tuple[int, str]]:
-    await recreate_database(url)
-    await db.migrate(Settings(database_url=url))
-    connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
-    orgs: dict[int, tuple[int, str]] = {}
-    try:
-        for scale in scales:
-            report = await generate(connection, DatasetShape(scale=scale))
-            print(
-                f"  scale {scale}: {report.accounts:,} accounts, {report.videos:,} videos, "
-                f"{report.snapshots:,} snapshots, {report.metric_rows:,} metric rows "
-                f"in {report.seconds:.0f} s",
-                flush=True,
-            )
-            orgs[scale] = (report.organization_id, "")
-    finally:
-        await connection.close()
-    return orgs
-
-
-async def _statements_per_dashboard(url: str, key: str) -> int:
-    from asgi_lifespan import LifespanManager
-
-    from app.bench.statements import count_statements
-    from app.main import create_app
-
-    app = create_app(Settings(database_url=url))
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            with count_statements() as statements:
-                await client.post(
-                    "/graphql",
-                    json={"query": DASHBOARD},
-                    headers={"Authorization": f"Bearer {key}"},
-                )
-    return len(statements)
-
-
-def benchmark(
-    url: str, scale: int, compare_scale: int | None, requests: int, reuse: bool = False
-) -> int:
-    """Run the whole benchmark and print its table."""
-    scales = [scale] + ([compare_scale] if compare_scale else [])
-    print(f"Generating the dataset into {db.describe(Settings(database_url=url))} …", flush=True)
-    orgs = asyncio.run(_prepare(url, scales, reuse))
-    port = _free_port()
-    env = {**os.environ, "CREATORAUDIT_DATABASE_URL": url}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.bench.server", "--port", str(port)], env=env
+def _phase_result(
+    round_: int, server: str, measurement: str, scale: float, connections: int, raw: dict[str, Any]
+) -> Phase:
+    answered = int(raw["answered"]) or 1
+    seconds = float(raw["seconds"])
+    return Phase(
+        round=round_,
+        server=server,
+        measurement=measurement,
+        scale=scale,
+        connections=connections,
+        requests=int(raw["requests"]),
+        seconds=seconds,
+        throughput=raw["requests"] / seconds if seconds > 0 else 0.0,
+        p50_ms=raw["p50_ms"],
+        p99_ms=raw["p99_ms"],
+        server_cpu_ms_per_request=raw["server_cpu_seconds"] * 1000 / answered,
+        database_cpu_ms_per_request=raw["database_cpu_seconds"] * 1000 / answered,
+        errors=raw["errors"],
     )
+
+
+async def _phase(
+    run: _Run,
+    round_: int,
+    server: str,
+    measurement: str,
+    scale: float,
+    connections: int,
+    data: bytes,
+    factor: int = 1,
+) -> None:
+    """One phase of load (`factor` × the requests) from a client process of its own."""
+    target = run.servers[server]
+    key = run.datasets[scale].key
+    bodies = {"kind": measurement, "plain": data.decode(), "persisted": "", "register": ""}
+    plan = {
+        "urls": [target.url],
+        "pids": [target.process.pid],
+        "database": run.options.database_url.rsplit("/", 1)[1],
+        "key": key,
+        "throttled_key": key,
+        "mix": [bodies],
+        "throttled": bodies,
+    }
+    path = run.directory / "plan.json"
+    path.write_text(json.dumps(plan), encoding="utf-8")
+    o = run.options
+    arguments = [
+        str(path),
+        "--mode=plain",
+        f"--clients={connections}",
+        "--throttled-clients=0",
+        f"--duration={_PHASE_CAP_SECONDS}",
+        f"--warmup={o.warmup_seconds}",
+        f"--timeout={o.timeout_seconds}",
+        f"--requests={o.requests * factor}",
+    ]
+    raw = await run_client(arguments, _PHASE_CAP_SECONDS + o.warmup_seconds + 60)
+    phase = _phase_result(round_, server, measurement, scale, connections, raw)
+    run.phases.append(phase)
+    run.progress(
+        f"    {server:<5} x{scale:g} {measurement:<18} {connections} conn: "
+        f"{phase.throughput:6.1f} req/s, p50 {phase.p50_ms or 0:6.1f} ms, "
+        f"CPU {phase.server_cpu_ms_per_request or 0:6.2f} ms/req"
+        + (f", errors {phase.errors}" if phase.errors else "")
+    )
+
+
+async def _round(run: _Run, round_: int) -> None:
+    """Dashboard on API and floor at each concurrency (who goes first alternates), then the
+    organization's windows, then the other scale."""
+    base = run.options.scale
+    dashboard = body(DASHBOARD)
+    for index, connections in enumerate(run.options.connections):
+        order = (API, FLOOR) if (round_ + index) % 2 == 0 else (FLOOR, API)
+        for server in order:
+            await _phase(run, round_, server, DASHBOARD_MEASUREMENT, base, connections, dashboard)
+    documents = {"org metrics": ORG_METRICS, "org series": ORG_SERIES}
+    windows = org_windows(today_utc())
+    factor = run.options.org_request_factor
+    labels = list(windows) if round_ % 2 == 0 else list(windows)[::-1]
+    for label in labels:
+        for kind, document in documents.items():
+            data = body(document, {"window": windows[label]})
+            await _phase(run, round_, API, f"{kind} {label}", base, 1, data, factor)
+    other = run.options.compare_scale
+    if other:
+        await _phase(run, round_, API, DASHBOARD_MEASUREMENT, other, 1, dashboard)
+        for kind, document in documents.items():
+            data = body(document, {"window": windows["D90"]})
+            await _phase(run, round_, API, f"{kind} D90", other, 1, data, factor)
+
+
+async def _measure(run: _Run) -> int:
+    """Check the answers, then every round; the dashboard answer's size."""
+    size = 0
+    for scale, dataset in run.datasets.items():
+        size = await compare_answers(
+            run.servers[API].url, run.servers[FLOOR].url, dataset.key, run.options.timeout_seconds
+        )
+        run.progress(f"  x{scale:g}: the floor's answer is the API's, byte for byte")
+    for round_ in range(run.options.rounds):
+        run.progress(f"  round {round_ + 1} of {run.options.rounds} …")
+        await _round(run, round_)
+        dead = [name for name, s in run.servers.items() if s.process.returncode is not None]
+        if dead:
+            raise RuntimeError(f"{', '.join(dead)} exited during the load")
+    return size
+
+
+async def _forget(redis_url: str, datasets: dict[float, Dataset]) -> None:
+    """Delete this run's rate-limit buckets from the shared Redis."""
+    redis = Redis.from_url(redis_url)
     try:
-        return asyncio.run(_run(url, port, server.pid, orgs, scales, requests))
+        await redis.delete(*(f"{RATE_LIMIT_PREFIX}:{d.key_id}" for d in datasets.values()))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        await redis.aclose()
 
 
-async def _wait_ready(client: httpx.AsyncClient) -> None:
-    for _ in range(100):
+async def run_dashboard_benchmark(
+    options: DashboardBenchOptions, progress: Callable[[str], None] = lambda _: None
+) -> DashboardBenchReport:
+    """Dataset, `creatoraudit serve` and the floor in processes of their own, rounds of load."""
+    _check_options(options)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    load_average = list(os.getloadavg())
+    url = options.database_url
+    datasets = await prepare(url, options.scales, options.reuse, progress)
+    env = deployment_env(url, options.redis_url)
+    limit = options.startup_timeout_seconds
+    with tempfile.TemporaryDirectory(prefix="creatoraudit-bench-") as tmp:
+        directory = Path(tmp)
+        progress("Starting `creatoraudit serve` and the floor …")
+        api = await start_server(env, directory, limit)
         try:
-            if (await client.get("/healthz")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError("the benchmark server did not start")
-
-
-async def _run(
-    url: str,
-    port: int,
-    pid: int,
-    orgs: dict[int, tuple[int, str]],
-    scales: list[int],
-    requests: int,
-) -> int:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
-        await _wait_ready(client)
-        rows: list[tuple[str, str, str]] = []
-        today = today_utc()
-        windows = {
-            "D7": {"preset": "D7"},
-            "D90": {"preset": "D90"},
-            "366 d": {
-                "range": {
-                    "start": (today - timedelta(days=365)).isoformat(),
-                    "end": today.isoformat(),
-                }
-            },
-        }
-        results: dict[tuple[int, str], Timing] = {}
-        for scale in scales:
-            org_id, key = orgs[scale]
-            headers = {"Authorization": f"Bearer {key}"}
-
-            async def dashboard(headers: dict[str, str] = headers) -> None:
-                response = await client.post("/graphql", json={"query": DASHBOARD}, headers=headers)
-                assert response.status_code == 200 and "errors" not in response.json()
-
-            async def floor(org_id: int = org_id) -> None:
-                response = await client.get(f"/bench/floor?org={org_id}&first=100")
-                assert response.status_code == 200
-
-            results[(scale, "dashboard")] = await _measure(pid, requests, dashboard)
-            results[(scale, "floor")] = await _measure(pid, requests, floor)
-            for label, window in windows.items():
-                for name, document in (("org metrics", ORG_METRICS), ("org series", ORG_SERIES)):
-
-                    async def org(
-                        document: str = document,
-                        window: object = window,
-                        headers: dict[str, str] = headers,
-                    ) -> None:
-                        response = await client.post(
-                            "/graphql",
-                            json={"query": document, "variables": {"window": window}},
-                            headers=headers,
-                        )
-                        assert response.status_code == 200 and "errors" not in response.json()
-
-                    results[(scale, f"{name} {label}")] = await _measure(pid, requests, org)
-        print()
-        print(f"{'measurement':<32}{'p50 ms':>10}{'p95 ms':>10}{'CPU ms/req':>12}")
-        for (scale, name), timing in results.items():
-            print(
-                f"{f'x{scale} {name}':<32}{timing.p50:>10.2f}{timing.p95:>10.2f}"
-                f"{timing.cpu_ms_per_request:>12.2f}"
-            )
-        statements = await _statements_per_dashboard(url, orgs[scales[0]][1])
-        print(f"\nSQL statements per dashboard request: {statements}")
-        print()
-        print("ratios (targets in brackets)")
-        base = scales[0]
-        dashboard_timing = results[(base, "dashboard")]
-        floor_timing = results[(base, "floor")]
-        rows.append(
-            (
-                "dashboard / floor, CPU",
-                f"{dashboard_timing.cpu_ms_per_request / floor_timing.cpu_ms_per_request:.2f}",
-                "≤ 3",
-            )
-        )
-        rows.append(
-            (
-                "dashboard / floor, p50 latency",
-                f"{dashboard_timing.p50 / floor_timing.p50:.2f}",
-                "≤ 3",
-            )
-        )
-        for name in ("org metrics", "org series"):
-            d7 = results[(base, f"{name} D7")].p50
-            long = results[(base, f"{name} 366 d")].p50
-            rows.append((f"{name}: 366 d / D7, p50", f"{long / d7:.2f}", "≤ 1.5"))
-        if len(scales) > 1:
-            other = scales[1]
-            for name in ("org metrics D90", "org series D90", "dashboard"):
-                ratio = results[(other, name)].p50 / results[(base, name)].p50
-                rows.append((f"{name}: x{other} / x{base}, p50", f"{ratio:.2f}", "≤ 2"))
-        for label, value, target in rows:
-            print(f"  {label:<40}{value:>8}   [{target}]")
-    return 0
+            floor = await start_server(env, directory, limit, floor_command, "floor")
+            run = _Run(options, datasets, {API: api, FLOOR: floor}, directory, progress, [])
+            try:
+                size = await _measure(run)
+            finally:
+                await stop_server(floor)
+                tail = api.log_tail() + floor.log_tail() if run.phases else []
+        finally:
+            await stop_server(api)
+    progress("Counting the statements of one dashboard request …")
+    # Warnings only: the access log of the two requests would interleave with the report.
+    settings = Settings(
+        database_url=url, redis_url=options.redis_url, embedded_worker=False, log_level="WARNING"
+    )
+    statements = await statements_per_dashboard(settings, datasets[options.scale].key)
+    await _forget(options.redis_url, datasets)
+    return DashboardBenchReport(
+        options=options,
+        date=datetime.now(UTC).date().isoformat(),
+        datasets={scale: d.summary for scale, d in datasets.items()},
+        answer_bytes=size,
+        statements_per_dashboard=statements,
+        phases=run.phases,
+        load_average=load_average,
+        log_tail=[line for line in tail if '"level":"INFO"' not in line][-20:],
+    )
