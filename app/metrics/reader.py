@@ -16,6 +16,7 @@ ScopeKey = tuple[ScopeKind, int]
 PointKey = tuple[ScopeKind, int, date]
 
 _COLUMN_LIST = ", ".join(f"m.{c}" for c in COLUMNS)
+_PLAIN_COLUMNS = ", ".join(COLUMNS)
 _CHUNK = 2000  # keeps SQLite under its bound-parameter limit
 
 
@@ -32,37 +33,39 @@ def _row(record: Any) -> Row | None:
 async def load_points(keys: Sequence[PointKey]) -> dict[PointKey, Row | None]:
     """For each (scope, day), the scope's latest row at or before that day (None if none)."""
     conn = sql.connection()
+    read = _points_postgres if sql.is_postgres(conn) else _points_sqlite
     found: dict[PointKey, Row | None] = {}
     unique = list(dict.fromkeys(keys))
     for offset in range(0, len(unique), _CHUNK):
-        chunk = unique[offset : offset + _CHUNK]
-        if sql.is_postgres(conn):
-            _, records = await conn.execute_query(
-                "SELECT k.kind, k.sid, k.d, "
-                + _COLUMN_LIST
-                + " FROM unnest($1::int[], $2::int[], $3::date[]) AS k(kind, sid, d) "
-                "LEFT JOIN LATERAL (SELECT * FROM metric_day WHERE scope_kind = k.kind "
-                "AND scope_id = k.sid AND day <= k.d ORDER BY day DESC LIMIT 1) m ON true",
-                [
-                    [int(k[0]) for k in chunk],
-                    [k[1] for k in chunk],
-                    [k[2] for k in chunk],
-                ],
-            )
-        else:
-            values = ", ".join("(?, ?, ?)" for _ in chunk)
-            _, records = await conn.execute_query(
-                f"WITH k(kind, sid, d) AS (VALUES {values}) SELECT k.kind, k.sid, k.d, "
-                + _COLUMN_LIST
-                + " FROM k LEFT JOIN metric_day m ON m.id = (SELECT id FROM metric_day "
-                "WHERE scope_kind = k.kind AND scope_id = k.sid AND day <= k.d "
-                "ORDER BY day DESC LIMIT 1)",
-                [v for k in chunk for v in (int(k[0]), k[1], k[2].isoformat())],
-            )
-        for record in records:
-            key = (ScopeKind(int(record["kind"])), int(record["sid"]), sql.as_date(record["d"]))
-            found[key] = _row(record)
+        found.update(await read(conn, unique[offset : offset + _CHUNK]))
     return found
+
+
+async def _points_postgres(conn: Any, chunk: Sequence[PointKey]) -> dict[PointKey, Row | None]:
+    # Each point's row as one array (decoded in the driver's C code), null when there is none.
+    _, records = await conn.execute_query(
+        f"SELECT k.kind, k.sid, k.d, (SELECT ARRAY[{_PLAIN_COLUMNS}]::bigint[] FROM metric_day "
+        "WHERE scope_kind = k.kind AND scope_id = k.sid AND day <= k.d "
+        "ORDER BY day DESC LIMIT 1) AS row "
+        "FROM unnest($1::int[], $2::int[], $3::date[]) AS k(kind, sid, d)",
+        [[int(k[0]) for k in chunk], [k[1] for k in chunk], [k[2] for k in chunk]],
+    )
+    return {(ScopeKind(r["kind"]), r["sid"], r["d"]): r["row"] for r in records}
+
+
+async def _points_sqlite(conn: Any, chunk: Sequence[PointKey]) -> dict[PointKey, Row | None]:
+    values = ", ".join("(?, ?, ?)" for _ in chunk)
+    _, records = await conn.execute_query(
+        f"WITH k(kind, sid, d) AS (VALUES {values}) SELECT k.kind, k.sid, k.d, "
+        + _COLUMN_LIST
+        + " FROM k LEFT JOIN metric_day m ON m.id = (SELECT id FROM metric_day "
+        "WHERE scope_kind = k.kind AND scope_id = k.sid AND day <= k.d "
+        "ORDER BY day DESC LIMIT 1)",
+        [v for k in chunk for v in (int(k[0]), k[1], k[2].isoformat())],
+    )
+    return {
+        (ScopeKind(int(r["kind"])), int(r["sid"]), sql.as_date(r["d"])): _row(r) for r in records
+    }
 
 
 async def load_ranges(

@@ -7,7 +7,7 @@ from datetime import date
 import strawberry
 
 from app.graphql.flat_plan import trusted_values
-from app.graphql.types.scalars import BigInt
+from app.graphql.types.scalars import BigInt, big
 from app.graphql.types.windows import DateWindow
 from app.metrics.compute import Change, SeriesValues, WindowValues, compare
 
@@ -207,6 +207,21 @@ class CountChange:
     )
 
     @classmethod
+    def between(cls, current: int | None, previous: int | None) -> CountChange:
+        """Compare two counts (what `of(compare(...))` gives, without the intermediate)."""
+        if current is None or previous is None:
+            return cls(
+                current=big(current), previous=big(previous), change=None, change_percent=None
+            )
+        change = current - previous
+        return cls(
+            current=BigInt(current),
+            previous=BigInt(previous),
+            change=BigInt(change),
+            change_percent=change / abs(previous) * 100 if previous else None,
+        )
+
+    @classmethod
     def of(cls, change: Change) -> CountChange:
         """Expose a comparison of counts."""
         return cls(
@@ -306,11 +321,19 @@ class EngagementComparison:
     @classmethod
     def of(cls, current: WindowValues, previous: WindowValues) -> EngagementComparison:
         """Compare two windows' values."""
-        names = ("followers", "followers_change", "videos_published", *_VIDEO_COUNTS)
+        between = CountChange.between
         return cls(
             window=DateWindow.of(current.window),
             previous_window=DateWindow.of(previous.window),
-            **{n: CountChange.of(compare(current, previous, n)) for n in names},
+            followers=between(current.followers, previous.followers),
+            followers_change=between(current.followers_change, previous.followers_change),
+            videos_published=between(current.videos_published, previous.videos_published),
+            views=between(current.views, previous.views),
+            plays=between(current.plays, previous.plays),
+            likes=between(current.likes, previous.likes),
+            comments=between(current.comments, previous.comments),
+            shares=between(current.shares, previous.shares),
+            saves=between(current.saves, previous.saves),
             engagement_rate=RateChange.of(compare(current, previous, "engagement_rate")),
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
+from functools import lru_cache
 
 import strawberry
 
@@ -63,8 +64,14 @@ class DateWindow:
 
     @classmethod
     def of(cls, window: Window) -> DateWindow:
-        """Expose a window."""
-        return cls(start=window.start, end=window.end, days=window.days)
+        """Expose a window (one shared, never modified instance per window)."""
+        return _date_window(window)
+
+
+@lru_cache(maxsize=1024)
+def _date_window(window: Window) -> DateWindow:
+    # A page asks for the same few windows hundreds of times (every node, current and previous).
+    return DateWindow(start=window.start, end=window.end, days=window.days)
 
 
 def resolve_window(value: WindowInput, field: str = "window", today: date | None = None) -> Window:
