@@ -95,8 +95,9 @@ async def batched(*organization_ids: int) -> AsyncIterator[None]:
         _touched.reset(token)
         try:  # part of the block may have committed: readers must not keep the old answer
             await bump(touched)
-        except Exception:
-            logger.warning("data version not moved after a failed write", exc_info=True)
+        except Exception as error:
+            # The database is gone too (an outage): the retried write will move it.
+            logger.info("data_version.not_moved", extra={"error": type(error).__name__})
         raise
     _touched.reset(token)
     await bump(touched)
