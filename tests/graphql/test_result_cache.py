@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
+from typing import Any
 
 import httpx
 import orjson
@@ -119,7 +120,7 @@ async def test_each_operation_of_a_document_has_its_own_answer(org: Org) -> None
         "query A { viewer { apiKey { name } } accounts { totalCount } } "
         "query B { organization { name } accounts { totalCount } }"
     )
-    bodies = {}
+    bodies: dict[str, list[tuple[int, Any]]] = {}
     for name in ("A", "B", "A", "B"):
         with count_statements() as statements:
             response = await org.client.post(
