@@ -24,6 +24,7 @@ outermost one, which bumps each of them once (one statement per organization, in
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -40,7 +41,18 @@ __all__ = ["batched", "bump", "touch", "writing"]
 logger = logging.getLogger("creatoraudit.metrics")
 
 # The organizations touched by the outermost scope of the current task; None outside one.
-_touched: ContextVar[set[int] | None] = ContextVar("data_version_touched", default=None)
+# A task started inside a scope inherits the variable, not the scope: `_outer` checks the task.
+_touched: ContextVar[tuple[object, set[int]] | None] = ContextVar(
+    "data_version_touched", default=None
+)
+
+
+def _outer() -> set[int] | None:
+    """The current task's outermost scope, if it is inside one."""
+    scope = _touched.get()
+    if scope is None or scope[0] is not asyncio.current_task():
+        return None
+    return scope[1]
 
 
 async def bump(organization_ids: set[int], conn: BaseDBAsyncClient | None = None) -> None:
@@ -54,7 +66,7 @@ async def bump(organization_ids: set[int], conn: BaseDBAsyncClient | None = None
 
 def touch(organization_id: int) -> None:
     """Count a write to the organization in the current scope (it bumps when it ends)."""
-    touched = _touched.get()
+    touched = _outer()
     if touched is None:
         raise RuntimeError("a write outside app.metrics.versions.writing/batched")
     touched.add(organization_id)
@@ -63,14 +75,14 @@ def touch(organization_id: int) -> None:
 @asynccontextmanager
 async def writing(*organization_ids: int) -> AsyncIterator[BaseDBAsyncClient]:
     """A transaction (a savepoint inside another) that bumps what it touched, last."""
-    outer = _touched.get()
+    outer = _outer()
     if outer is not None:
         outer.update(organization_ids)
         async with in_transaction() as conn:
             yield conn
         return
     touched = set(organization_ids)
-    token = _touched.set(touched)
+    token = _touched.set((asyncio.current_task(), touched))
     try:
         async with in_transaction() as conn:
             yield conn
@@ -82,13 +94,13 @@ async def writing(*organization_ids: int) -> AsyncIterator[BaseDBAsyncClient]:
 @asynccontextmanager
 async def batched(*organization_ids: int) -> AsyncIterator[None]:
     """Writes in several transactions, with one bump of what they touched after the last."""
-    outer = _touched.get()
+    outer = _outer()
     if outer is not None:
         outer.update(organization_ids)
         yield
         return
     touched = set(organization_ids)
-    token = _touched.set(touched)
+    token = _touched.set((asyncio.current_task(), touched))
     try:
         yield
     except BaseException:
