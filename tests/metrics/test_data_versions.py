@@ -14,7 +14,7 @@ from tests.conftest import Org, count_statements
 
 
 async def _version(org: Org) -> int:
-    return (await models.Organization.get(id=org.id)).data_version
+    return int((await models.Organization.get(id=org.id)).data_version)
 
 
 def _bumps(statements: list[str]) -> int:
