@@ -56,6 +56,8 @@ def server_env(database_url: str, redis_url: str, limiter: bool) -> dict[str, st
         "EMBEDDED_WORKER": "false",
         "LOG_LEVEL": "WARNING",
         "RATE_LIMIT__ENABLED": "true" if limiter else "false",
+        # The mix repeats itself: measure execution, not the result cache (app.bench.warm_cold).
+        "RESULT_CACHE_BYTES": "0",
     }
     env.update({f"{_ENV_PREFIX}{k}": v for k, v in settings.items()})
     return env

@@ -189,7 +189,8 @@ def benchmark(
     print(f"Generating the dataset into {db.describe(Settings(database_url=url))} …", flush=True)
     orgs = asyncio.run(_prepare(url, scales, reuse))
     port = _free_port()
-    env = {**os.environ, "CREATORAUDIT_DATABASE_URL": url}
+    # Every request repeats the last: measure execution, not the result cache (warm_cold.py).
+    env = {**os.environ, "CREATORAUDIT_DATABASE_URL": url, "CREATORAUDIT_RESULT_CACHE_BYTES": "0"}
     server = subprocess.Popen(
         [sys.executable, "-m", "app.bench.server", "--port", str(port)], env=env
     )
