@@ -93,6 +93,8 @@ def main() -> int:
         **os.environ,
         "CREATORAUDIT_DATABASE_URL": args.database_url,
         "CREATORAUDIT_EMBEDDED_WORKER": "false",  # no refreshes competing for the CPU
+        # Limited as usual (a warm answer still spends), with room for 900-point dashboards.
+        "CREATORAUDIT_RATE_LIMIT__POINTS": "10000000",
     }
     command = [str(Path(sys.executable).parent / "creatoraudit"), "serve", "--port", str(port)]
     quiet = subprocess.DEVNULL  # its access log: one line per request
