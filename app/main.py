@@ -22,6 +22,7 @@ from app.graphql.http import graphql_endpoint
 from app.graphql.persisted import DocumentResolver, TrustedDocuments
 from app.graphql.prepared import DocumentCache
 from app.graphql.rate_limiting import RateGate
+from app.graphql.result_cache import ResultCache
 from app.graphql.schema import schema
 from app.middleware import RequestContextMiddleware
 from app.observability.http_metrics import MetricsMiddleware
@@ -86,6 +87,9 @@ def _open_request_services(app: Starlette, settings: Settings) -> None:
     if settings.rate_limit.enabled:
         limiter = RedisRateLimiter(redis) if redis is not None else LocalRateLimiter()
     app.state.rate_gate = RateGate(limiter, settings)
+    # Per process, shared with nothing: answers of queries until their organization's data moves.
+    size = settings.result_cache_bytes
+    app.state.result_cache = ResultCache(size) if size > 0 else None
 
 
 async def _start_metrics(

@@ -187,6 +187,8 @@ class Settings(BaseSettings):
     default_max_recent_posts: int = Field(default=50, ge=1, le=500)
     default_lookback_days: int = Field(default=90, ge=1, le=366)
     idempotency_ttl_seconds: int = Field(default=600, ge=1)
+    # Bytes of query answers each API process keeps (README: Result cache); 0 turns it off.
+    result_cache_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
     limits: LimitSettings = LimitSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     persisted_queries: PersistedQuerySettings = PersistedQuerySettings()

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from pydantic import SecretStr
+from starlette.applications import Starlette
 
 from app import db, models
 from app.bench.statements import count_statements
@@ -65,10 +66,19 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The real ASGI app, lifespan included, behind an HTTP client."""
-    async with running_app(settings) as client:
-        yield client
+async def api(settings: Settings) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
+    """The real ASGI app, lifespan included, and an HTTP client for it."""
+    app = create_app(settings)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield app, client
+
+
+@pytest.fixture(scope="session")
+def app_client(api: tuple[Starlette, httpx.AsyncClient]) -> httpx.AsyncClient:
+    """The real ASGI app behind an HTTP client."""
+    return api[1]
 
 
 @asynccontextmanager

@@ -61,6 +61,9 @@ def deployment_env(database_url: str, redis_url: str, **settings: str) -> dict[s
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "EMBEDDED_WORKER": "false",
+        # These benchmarks repeat their requests: they measure execution, not the result
+        # cache (`python -m app.bench.warm_cold` measures that).
+        "RESULT_CACHE_BYTES": "0",
         **settings,
     }
     env.update({f"{_ENV_PREFIX}{k}": v for k, v in chosen.items()})
@@ -77,7 +80,7 @@ def server_env(database_url: str, redis_url: str, limiter: bool) -> dict[str, st
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -115,7 +118,7 @@ async def start_server(
 ) -> Server:
     """`command(<free port>)` (by default `creatoraudit serve`), once /healthz answers."""
     for _ in range(3):  # another process may take the free port before uvicorn binds it
-        port = _free_port()
+        port = free_port()
         log_path = log_dir / f"{name}-{port}.log"
         spawned = time.monotonic()
         # A local log file, opened once: not worth a thread.

@@ -5,7 +5,8 @@ over GET, `application/graphql-response+json` status codes, coded errors, persis
 cost-based rate limits), so the endpoint is ours. A request goes through:
 authenticate → read (bounded) → resolve the document (text, APQ hash, trusted id; persisted-only)
 → prepared document (parsed, bounded, validated once per process) → operation → cost →
-one rate-limit spend → execute → response with rate-limit headers, `extensions.cost` and, for
+one rate-limit spend → execute, or take the answer from the result cache
+(`app.graphql.result_cache`) → response with rate-limit headers, `extensions.cost` and, for
 GET answers of persisted documents, an ETag.
 """
 
@@ -15,13 +16,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from graphql import OperationDefinitionNode, OperationType, get_operation_ast
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from app import models
 from app.graphql.context import build_context
-from app.graphql.cost import CostPlan, requested_cost
+from app.graphql.cost import CostPlan, actual_cost, requested_cost
 from app.graphql.errors import (
     ApiError,
     BadUserInput,
@@ -52,12 +54,13 @@ from app.graphql.http_response import (
     format_error,
     render,
     render_bytes,
-    serialise,
     unavailable_response,
+    with_extensions,
 )
 from app.graphql.input_bounds import check_variables
 from app.graphql.persisted import DocumentResolver, ResolvedDocument
 from app.graphql.rate_limiting import UNAVAILABLE_RETRY_SECONDS, RateGate, Spent
+from app.graphql.result_cache import CachedAnswer, ResultCache
 from app.graphql.schema import schema
 from app.observability.http_metrics import note_operation
 from app.outages import RETRY_AFTER_SECONDS, Service, outage_of
@@ -236,8 +239,16 @@ async def _run(
     spent: Spent,
     media_type: str,
 ) -> Response:
-    request_id: str = request.state.request_id
     prepared = admitted.resolved.prepared
+    cache: ResultCache | None = request.app.state.result_cache
+    key = (
+        None if cache is None else cache.key(api_key, prepared, admitted.operation, admitted.params)
+    )
+    if key is not None and cache is not None and (hit := cache.get(key)) is not None:
+        extensions = spent.cost_extension_of(admitted.cost, hit.actual_cost)
+        headers = dict(spent.headers)
+        return _answer(request, admitted, hit.core, extensions, 200, media_type, headers, hit)
+    request_id: str = request.state.request_id
     context = build_context(request, settings, api_key, request_id)
     context.document = prepared.document
     context.rate_limit = spent.decision
@@ -264,11 +275,30 @@ async def _run(
         # A resolver lost the database: what did run stays in `data`, the client retries.
         status = 503
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    extensions = spent.cost_extension(admitted.cost, result.data)
-    body, core = serialise(payload, extensions)
+    core = orjson.dumps(payload)
+    if key is None or cache is None or errors or not executed or context.response_headers:
+        extensions = spent.cost_extension(admitted.cost, result.data)
+    else:
+        actual = actual_cost(admitted.cost, result.data)
+        cache.put(key, core, actual)
+        extensions = spent.cost_extension_of(admitted.cost, actual)
+    return _answer(request, admitted, core, extensions, status, media_type, headers)
+
+
+def _answer(
+    request: Request,
+    admitted: Admitted,
+    core: bytes,
+    extensions: dict[str, Any] | None,
+    status: int,
+    media_type: str,
+    headers: dict[str, str],
+    cached: CachedAnswer | None = None,
+) -> Response:
+    """The response for an answer; GET answers of persisted documents carry an ETag."""
     if request.method == "GET" and admitted.resolved.by_reference and status == 200:
-        etag = etag_of(core)
+        etag = cached.etag(etag_of) if cached is not None else etag_of(core)
         headers.update(CACHEABLE_HEADERS, ETag=etag)
         if etag_matches(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers=headers)
-    return render_bytes(body, status, media_type, headers)
+    return render_bytes(with_extensions(core, extensions), status, media_type, headers)

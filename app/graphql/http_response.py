@@ -80,17 +80,17 @@ def unavailable_response(service: Service, media_type: str = "application/json")
     return render(payload, 503, media_type, {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-def serialise(payload: dict[str, Any], extensions: dict[str, Any] | None) -> tuple[bytes, bytes]:
-    """The body, and the bytes its ETag is computed from (the body without `extensions`).
+def with_extensions(core: bytes, extensions: dict[str, Any] | None) -> bytes:
+    """The body: the answer serialised without `extensions` (what its ETag is computed from,
+    and what the result cache keeps), with them spliced in.
 
     `extensions` (cost and remaining budget) change on every request; the ETag must only
-    change with the answer itself, so the extensions are spliced in after hashing.
+    change with the answer itself.
     """
-    core = orjson.dumps(payload)
     if not extensions:
-        return core, core
+        return core
     joiner = b"," if len(core) > 2 else b""
-    return core[:-1] + joiner + b'"extensions":' + orjson.dumps(extensions) + b"}", core
+    return core[:-1] + joiner + b'"extensions":' + orjson.dumps(extensions) + b"}"
 
 
 def etag_of(core: bytes) -> str:

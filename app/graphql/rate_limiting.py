@@ -36,10 +36,16 @@ class Spent:
         """`extensions.cost` of the response: requested and actual cost, and the budget."""
         if self.decision is None:
             return None
+        return self.cost_extension_of(plan, actual_cost(plan, data))
+
+    def cost_extension_of(self, plan: CostPlan, actual: int) -> dict[str, Any] | None:
+        """`extensions.cost` for an answer whose actual cost is known (a cached one)."""
+        if self.decision is None:
+            return None
         return {
             "cost": {
                 "requested": plan.requested,
-                "actual": actual_cost(plan, data),
+                "actual": actual,
                 "limit": self.decision.limit,
                 "remaining": self.decision.remaining,
                 "resetAt": reset_at_iso(self.decision),

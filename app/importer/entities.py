@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from app import models
 from app.identifiers import Platform, pk_to_shortcode
 from app.importer.report import ImportReport, Progress
-from app.metrics import store
+from app.metrics import store, versions
 from app.services.accounts import track_account
 from app.services.tenancy import Tenant
 from app.services.videos import canonical_post_url
@@ -72,7 +72,17 @@ async def create_accounts(
 async def prepare_videos(
     tenant: Tenant, plan: Plan, report: ImportReport, progress: Progress | None
 ) -> None:
-    """Give every video of the file its id: reconcile the existing ones, create the others."""
+    """Give every video of the file its id: reconcile the existing ones, create the others.
+
+    Many small writes: the organization's data version moves once, after the last.
+    """
+    async with versions.batched(tenant.organization_id):
+        await _prepare_videos(tenant, plan, report, progress)
+
+
+async def _prepare_videos(
+    tenant: Tenant, plan: Plan, report: ImportReport, progress: Progress | None
+) -> None:
     accounts = await _org_accounts(tenant)  # existing ones and those the file just created
     now = datetime.now(UTC)
     keys = sorted(plan.videos, key=lambda k: (k[0].value, k[1]))

@@ -4,6 +4,8 @@ Each call handles one entity in one transaction: it locks the entity, then its a
 then its organization scope (always in that order, so concurrent writers cannot deadlock), merges
 the new observations into the entity's daily snapshots, re-derives the entity's rows, and moves
 the aggregate scopes by the difference. Writing the same observation twice changes nothing.
+Each transaction moves the data version of the organizations it wrote to (`app.metrics.versions`)
+once, as its last statement.
 `record_many` writes many entities in one transaction (the importer's batches), taking every
 lock first in the same order. A counter outside [0, MAX_COUNT] (`app.counts`) is refused before
 anything is written, so no sum of counters can leave 64 bits.
@@ -17,12 +19,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
 from app import models
 from app.counts import check_count
 from app.identifiers import Platform
-from app.metrics import sql
+from app.metrics import sql, versions
 from app.metrics.attribution import (
     COLUMNS,
     COUNTERS,
@@ -412,7 +413,7 @@ async def _merge_snapshots(
 async def record_video(video_id: int, observations: Sequence[VideoCounters]) -> None:
     """Record observations of a video and update every scope it belongs to."""
     _check_counts(observations, COUNTERS)
-    async with in_transaction() as conn:
+    async with versions.writing() as conn:
         await _record_video(conn, video_id, observations)
 
 
@@ -423,6 +424,7 @@ async def _record_video(
     video = await models.Video.filter(id=video_id).using_db(conn).first()
     if video is None:
         return  # removed meanwhile: nothing to record
+    versions.touch(video.organization_id)
     targets = _video_targets(video)
     for target in targets:
         await _lock(conn, target)
@@ -466,11 +468,12 @@ def _video_targets(video: models.Video) -> list[Scope]:
 
 async def set_video_account(video_id: int, account_id: int | None) -> None:
     """Move a video into (or out of) an account's feed, moving its history with it."""
-    async with in_transaction() as conn:
+    async with versions.writing() as conn:
         await _lock(conn, Scope(ScopeKind.VIDEO, video_id))
         video = await models.Video.filter(id=video_id).using_db(conn).first()
         if video is None or video.account_id == account_id:
             return
+        versions.touch(video.organization_id)
         accounts = sorted(a for a in (video.account_id, account_id) if a is not None)
         for account in accounts:
             await _lock(conn, Scope(ScopeKind.ACCOUNT, account))
@@ -504,11 +507,12 @@ async def set_video_account(video_id: int, account_id: int | None) -> None:
 
 async def forget_video(video_id: int) -> None:
     """Delete a video and take its history out of every scope."""
-    async with in_transaction() as conn:
+    async with versions.writing() as conn:
         await _lock(conn, Scope(ScopeKind.VIDEO, video_id))
         video = await models.Video.filter(id=video_id).using_db(conn).first()
         if video is None:
             return
+        versions.touch(video.organization_id)
         targets = _video_targets(video)
         for target in targets:
             await _lock(conn, target)
@@ -539,7 +543,7 @@ def _last_known(snapshots: Sequence[models.AccountSnapshot], name: str) -> int |
 async def record_profile(account_id: int, observations: Sequence[ProfileCounters]) -> None:
     """Record observations of an account's profile and update its scopes."""
     _check_counts(observations, _PROFILE_FIELDS)
-    async with in_transaction() as conn:
+    async with versions.writing() as conn:
         await _record_profile(conn, account_id, observations)
 
 
@@ -551,6 +555,7 @@ async def _record_profile(
     account = await models.Account.filter(id=account_id).using_db(conn).first()
     if account is None:
         return
+    versions.touch(account.organization_id)
     targets = [
         Scope(ScopeKind.ACCOUNT, account.id),
         Scope(ScopeKind.ORGANIZATION, account.organization_id),
@@ -588,7 +593,7 @@ async def record_many(
         _check_counts(video_observations, COUNTERS)
     for profile_observations in profiles.values():
         _check_counts(profile_observations, _PROFILE_FIELDS)
-    async with in_transaction() as conn:
+    async with versions.writing() as conn:
         for video_id in sorted(videos):
             await _lock(conn, Scope(ScopeKind.VIDEO, video_id))
         for account_id in sorted(profiles):
@@ -618,13 +623,14 @@ async def forget_account(account_id: int, video_ids: Sequence[int]) -> None:
 
     The account scope itself is dropped; the caller deletes the rows of the account and videos.
     """
-    async with in_transaction() as conn:
+    async with versions.writing() as conn:
         for video_id in sorted(video_ids):
             await _lock(conn, Scope(ScopeKind.VIDEO, video_id))
         await _lock(conn, Scope(ScopeKind.PROFILE, account_id))
         account = await models.Account.filter(id=account_id).using_db(conn).first()
         if account is None:
             return
+        versions.touch(account.organization_id)
         org = Scope(ScopeKind.ORGANIZATION, account.organization_id)
         await _lock(conn, Scope(ScopeKind.ACCOUNT, account_id))
         await _lock(conn, org)

@@ -16,6 +16,9 @@ class Organization(Model):
     # deployment default) and the organization's own choice at or below it (null = the ceiling).
     rate_limit_ceiling = fields.IntField(null=True)
     rate_limit_points = fields.IntField(null=True)
+    # Moves by one with every write that changes what the organization's queries answer
+    # (app.metrics.versions); the API's result cache keys its answers on it.
+    data_version = fields.BigIntField(default=0, db_default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -46,6 +46,13 @@ GRAPHQL_RATE_LIMITED = Counter(
     ["operation"],
     registry=REGISTRY,
 )
+GRAPHQL_RESULT_CACHE = Counter(
+    "creatoraudit_graphql_result_cache",
+    "Cacheable GraphQL queries by how the process's result cache answered them: hit (not "
+    "executed) or miss (executed, then stored when the answer has no errors).",
+    ["result"],
+    registry=REGISTRY,
+)
 GRAPHQL_IN_PROGRESS = Gauge(
     "creatoraudit_graphql_requests_in_progress",
     "GraphQL requests being answered now.",

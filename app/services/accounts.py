@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from app import models
 from app.identifiers import IdentifierError, Platform, parse_profile_ref
-from app.metrics import store
+from app.metrics import store, versions
 from app.security.crypto import SecretBox
 from app.services.outcomes import Outcome
 from app.services.tenancy import Tenant, pluck_ids
@@ -59,7 +58,7 @@ async def track_account(
     if existing is not None:
         return Outcome(value=existing, created=False)
     try:
-        async with in_transaction():  # a savepoint when the caller has a transaction
+        async with versions.writing(tenant.organization_id):  # a savepoint inside a transaction
             account = await models.Account.create(
                 organization_id=tenant.organization_id,
                 platform=platform,
@@ -80,11 +79,15 @@ async def _adopt_existing_videos(tenant: Tenant, account: models.Account) -> Non
     orphans = tenant.videos().filter(
         platform=account.platform, author_handle=account.handle, account_id__isnull=True
     )
-    for video_id in await pluck_ids(orphans):
-        await store.set_video_account(video_id, account.id)
-    await models.Video.filter(account_id=account.id, discovered_at__isnull=True).update(
-        discovered_at=datetime.now(UTC)
-    )
+    adopted = await pluck_ids(orphans)
+    if not adopted:
+        return
+    async with versions.batched(tenant.organization_id):
+        for video_id in adopted:
+            await store.set_video_account(video_id, account.id)
+        await models.Video.filter(account_id=account.id, discovered_at__isnull=True).update(
+            discovered_at=datetime.now(UTC)
+        )
 
 
 async def update_account(
@@ -101,7 +104,8 @@ async def update_account(
         account.scrape_interval_hours = interval.value
         if account.last_scrape_at is not None:
             account.next_scrape_at = account.last_scrape_at + timedelta(hours=interval.value)
-        await account.save(update_fields=["scrape_interval_hours", "next_scrape_at"])
+        async with versions.writing(tenant.organization_id):
+            await account.save(update_fields=["scrape_interval_hours", "next_scrape_at"])
     return Outcome(value=account)
 
 
@@ -115,7 +119,7 @@ async def untrack_account(tenant: Tenant, account_id: int) -> Outcome[int]:
         return Outcome.fail("NOT_FOUND", "No such account", "id")
     feed_only = await pluck_ids(tenant.videos().filter(account_id=account.id, is_individual=False))
     await store.forget_account(account.id, feed_only)
-    async with in_transaction():
+    async with versions.writing(tenant.organization_id):
         await models.Video.filter(id__in=feed_only).delete()
         # Hand-added posts stay; the account scope they belonged to is gone with the account.
         await (
@@ -152,7 +156,8 @@ async def connect_account(
         )
     account.insights_token = box.seal(token)
     account.next_scrape_at = datetime.now(UTC)
-    await account.save(update_fields=["insights_token", "next_scrape_at"])
+    async with versions.writing(tenant.organization_id):
+        await account.save(update_fields=["insights_token", "next_scrape_at"])
     return Outcome(value=account)
 
 
@@ -162,6 +167,7 @@ async def disconnect_account(tenant: Tenant, account_id: int) -> Outcome[models.
     if account is None:
         return Outcome.fail("NOT_FOUND", "No such account", "id")
     if account.insights_token is not None:
-        await tenant.accounts().filter(id=account.id).update(insights_token=None)
+        async with versions.writing(tenant.organization_id):
+            await tenant.accounts().filter(id=account.id).update(insights_token=None)
         await account.refresh_from_db(fields=["insights_token"])
     return Outcome(value=account)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from app import models
+from app.metrics import versions
 from app.models import Scope
 
 KEY_PREFIX = "ca_"
@@ -32,14 +33,15 @@ async def create_api_key(
     """Create a key for the organization and return it with its clear-text secret."""
     body = secrets.token_urlsafe(24)
     secret = f"{KEY_PREFIX}{body}"
-    api_key = await models.ApiKey.create(
-        organization_id=organization_id,
-        name=name,
-        prefix=secret[:10],
-        key_hash=hash_key(secret),
-        scope=scope,
-        persisted_queries_only=persisted_queries_only,
-    )
+    async with versions.writing(organization_id):  # keys are visible: node(id) of an ApiKey
+        api_key = await models.ApiKey.create(
+            organization_id=organization_id,
+            name=name,
+            prefix=secret[:10],
+            key_hash=hash_key(secret),
+            scope=scope,
+            persisted_queries_only=persisted_queries_only,
+        )
     return IssuedKey(api_key=api_key, secret=secret)
 
 
@@ -59,5 +61,6 @@ async def revoke_api_key(api_key: models.ApiKey) -> models.ApiKey:
     """Revoke a key; it is refused from the next request on. Revoking twice is harmless."""
     if api_key.revoked_at is None:
         api_key.revoked_at = datetime.now(UTC)
-        await api_key.save(update_fields=["revoked_at"])
+        async with versions.writing(api_key.organization_id):
+            await api_key.save(update_fields=["revoked_at"])
     return api_key

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from app import models
 from app.identifiers import Platform
-from app.metrics import store
+from app.metrics import store, versions
 from app.simulator.world import ProfileState, SimPost, World
 
 
@@ -29,6 +29,13 @@ async def backfill_organization(organization_id: int, world: World, days: int = 
         datetime.combine(first_day + timedelta(days=offset), time(22, 0), UTC)
         for offset in range(days - 1)
     ] + [now]
+    async with versions.batched(organization_id):  # one data version move for the whole history
+        return await _backfill(organization_id, world, now, moments)
+
+
+async def _backfill(
+    organization_id: int, world: World, now: datetime, moments: list[datetime]
+) -> int:
     recorded = 0
     organization = await models.Organization.get(id=organization_id)
     for account in await models.Account.filter(organization_id=organization_id):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from app import models
+from app.metrics import versions
 from app.services.outcomes import Outcome, Problem
 from app.services.tenancy import Tenant, pluck_ids
 
@@ -58,7 +58,7 @@ async def create_creator(
     if await tenant.creators().filter(name=cleaned).exists():
         return Outcome.fail("DUPLICATE", f"A creator named {cleaned!r} already exists", "name")
     try:
-        async with in_transaction():
+        async with versions.writing(tenant.organization_id):
             creator = await models.Creator.create(
                 organization_id=tenant.organization_id, name=cleaned, description=description
             )
@@ -87,7 +87,8 @@ async def update_creator(
     if description is not None:
         creator.description = description or None
     try:
-        await creator.save()
+        async with versions.writing(tenant.organization_id):
+            await creator.save()
     except IntegrityError:
         return Outcome.fail("DUPLICATE", f"A creator named {cleaned!r} already exists", "name")
     return Outcome(value=creator)
@@ -95,7 +96,10 @@ async def update_creator(
 
 async def delete_creator(tenant: Tenant, creator_id: int) -> Outcome[int]:
     """Delete a creator; its accounts stay tracked."""
-    deleted = await tenant.creators().filter(id=creator_id).delete()
+    async with versions.writing():
+        deleted = await tenant.creators().filter(id=creator_id).delete()
+        if deleted:
+            versions.touch(tenant.organization_id)
     if not deleted:
         return Outcome.fail("NOT_FOUND", "No such creator", "id")
     return Outcome(value=creator_id)
@@ -115,13 +119,14 @@ async def add_accounts(
         await pluck_ids(models.CreatorAccount.filter(creator_id=creator.id), "account_id")
     )
     new = [pk for pk in members if pk not in present]
-    try:
-        await models.CreatorAccount.bulk_create(
-            [models.CreatorAccount(creator_id=creator.id, account_id=pk) for pk in new]
-        )
-    except IntegrityError:
-        pass  # a concurrent call added the same members: the end state is the one asked for
-    await creator.save(update_fields=["updated_at"])
+    async with versions.batched(tenant.organization_id):
+        try:
+            await models.CreatorAccount.bulk_create(
+                [models.CreatorAccount(creator_id=creator.id, account_id=pk) for pk in new]
+            )
+        except IntegrityError:
+            pass  # a concurrent call added the same members: the end state is the one asked for
+        await creator.save(update_fields=["updated_at"])
     return Outcome(value=creator)
 
 
@@ -135,6 +140,7 @@ async def remove_accounts(
     members, problems = await _owned_accounts(tenant, account_ids, "accountIds")
     if problems:
         return Outcome(problems=problems)
-    await models.CreatorAccount.filter(creator_id=creator.id, account_id__in=members).delete()
-    await creator.save(update_fields=["updated_at"])
+    async with versions.writing(tenant.organization_id):
+        await models.CreatorAccount.filter(creator_id=creator.id, account_id__in=members).delete()
+        await creator.save(update_fields=["updated_at"])
     return Outcome(value=creator)

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from app import models
+from app.metrics import versions
 from app.models import Availability
 from app.outages import outage_of
 
@@ -96,18 +97,20 @@ async def record_unavailable(
 ) -> None:
     """Record a refresh that ended without data; the next one comes an interval later.
 
-    The message is kept only with ERROR: the other states say everything themselves.
+    The message is kept only with ERROR: the other states say everything themselves. One
+    transaction for every row, moving each organization's data version once.
     """
-    for row in rows:
-        await (
-            type(row)
-            .filter(id=row.id)
-            .update(
-                availability=state,
-                last_error=message if state is Availability.ERROR else None,
-                last_error_at=moment if state is Availability.ERROR else None,
-                last_scrape_at=moment,
-                first_scrape_at=row.first_scrape_at or moment,
-                next_scrape_at=moment + timedelta(hours=row.scrape_interval_hours),
+    async with versions.writing(*{row.organization_id for row in rows}):
+        for row in rows:
+            await (
+                type(row)
+                .filter(id=row.id)
+                .update(
+                    availability=state,
+                    last_error=message if state is Availability.ERROR else None,
+                    last_error_at=moment if state is Availability.ERROR else None,
+                    last_scrape_at=moment,
+                    first_scrape_at=row.first_scrape_at or moment,
+                    next_scrape_at=moment + timedelta(hours=row.scrape_interval_hours),
+                )
             )
-        )

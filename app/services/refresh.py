@@ -17,7 +17,7 @@ from aiohttp import ClientSession
 
 from app import models
 from app.identifiers import Platform
-from app.metrics import store
+from app.metrics import store, versions
 from app.models import Availability
 from app.platforms.budget import Budget
 from app.platforms.errors import (
@@ -218,49 +218,52 @@ async def _apply(
     moment: datetime,
     insights: OwnerInsights,
 ) -> None:
-    recent = _recent(account, posts, moment)
-    owned = insights.for_account(account.id)  # None: not connected, public counters only
-    problem = insights.refused.get(account.id)
-    await store.record_profile(
-        account.id,
-        [
-            store.ProfileCounters(
-                moment,
-                followers=profile.followers,
-                following=profile.following,
-                posts=profile.posts_count,
-            )
-        ],
-    )
-    # One query for the rows the organization already has, not one per post.
-    known = {
-        v.platform_video_id: v
-        for v in await models.Video.filter(
-            organization_id=account.organization_id,
-            platform=account.platform,
-            platform_video_id__in=[p.media_id for p in recent],
+    # The profile and each post are written in transactions of their own: the organization's
+    # data version moves once, after the last (app.metrics.versions).
+    async with versions.batched(account.organization_id):
+        recent = _recent(account, posts, moment)
+        owned = insights.for_account(account.id)  # None: not connected, public counters only
+        problem = insights.refused.get(account.id)
+        await store.record_profile(
+            account.id,
+            [
+                store.ProfileCounters(
+                    moment,
+                    followers=profile.followers,
+                    following=profile.following,
+                    posts=profile.posts_count,
+                )
+            ],
         )
-    }
-    for post in recent:
-        video_id = await _discovered_video(account, post, known.get(post.media_id), moment)
-        saves, shares = post.saves, post.shares
-        if owned is not None:
-            saves, shares = owned.get(post.media_id, (None, None))
-        await store.record_video(video_id, [counters(post, moment, saves=saves, shares=shares)])
-    await models.Account.filter(id=account.id).update(
-        platform_user_id=profile.platform_user_id or account.platform_user_id,
-        display_name=profile.display_name,
-        biography=profile.biography,
-        avatar_url=profile.avatar_url,
-        website=profile.website,
-        is_verified=profile.is_verified,
-        availability=Availability.ACTIVE,
-        last_error=problem,  # the owner's token was refused; the public data is recorded
-        last_error_at=moment if problem else None,
-        first_scrape_at=account.first_scrape_at or moment,
-        last_scrape_at=moment,
-        next_scrape_at=moment + timedelta(hours=account.scrape_interval_hours),
-    )
+        # One query for the rows the organization already has, not one per post.
+        known = {
+            v.platform_video_id: v
+            for v in await models.Video.filter(
+                organization_id=account.organization_id,
+                platform=account.platform,
+                platform_video_id__in=[p.media_id for p in recent],
+            )
+        }
+        for post in recent:
+            video_id = await _discovered_video(account, post, known.get(post.media_id), moment)
+            saves, shares = post.saves, post.shares
+            if owned is not None:
+                saves, shares = owned.get(post.media_id, (None, None))
+            await store.record_video(video_id, [counters(post, moment, saves=saves, shares=shares)])
+        await models.Account.filter(id=account.id).update(
+            platform_user_id=profile.platform_user_id or account.platform_user_id,
+            display_name=profile.display_name,
+            biography=profile.biography,
+            avatar_url=profile.avatar_url,
+            website=profile.website,
+            is_verified=profile.is_verified,
+            availability=Availability.ACTIVE,
+            last_error=problem,  # the owner's token was refused; the public data is recorded
+            last_error_at=moment if problem else None,
+            first_scrape_at=account.first_scrape_at or moment,
+            last_scrape_at=moment,
+            next_scrape_at=moment + timedelta(hours=account.scrape_interval_hours),
+        )
 
 
 async def _discovered_video(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from app import models
 from app.identifiers import Platform
-from app.metrics import store
+from app.metrics import store, versions
 from app.models import Availability
 from app.platforms.errors import (
     PlatformError,
@@ -126,6 +126,7 @@ async def _apply(
     }
     if row.platform is Platform.TIKTOK and post.author_handle:
         details["url"] = post.url  # the canonical URL names the author: /@handle/video/id
-    await models.Video.filter(id=row.id).update(**details)
-    # record_video re-reads the row, so a publish date learned just now anchors its history.
-    await store.record_video(row.id, [counters(post, moment, saves=saves, shares=shares)])
+    async with versions.batched(row.organization_id):  # one data version move for both
+        await models.Video.filter(id=row.id).update(**details)
+        # record_video re-reads the row, so a publish date learned just now anchors its history.
+        await store.record_video(row.id, [counters(post, moment, saves=saves, shares=shares)])

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from app import models
 from app.identifiers import (
@@ -15,7 +14,7 @@ from app.identifiers import (
     parse_video_ref,
     pk_to_shortcode,
 )
-from app.metrics import store
+from app.metrics import store, versions
 from app.services.accounts import check_interval
 from app.services.outcomes import Outcome
 from app.services.tenancy import Tenant
@@ -75,21 +74,22 @@ async def add_video(
         existing.scrape_interval_hours = interval.value or existing.scrape_interval_hours
         existing.author_handle = existing.author_handle or author
         existing.next_scrape_at = now
-        await existing.save(
-            update_fields=[
-                "is_individual",
-                "individual_added_at",
-                "scrape_interval_hours",
-                "author_handle",
-                "next_scrape_at",
-            ]
-        )
+        async with versions.writing(tenant.organization_id):
+            await existing.save(
+                update_fields=[
+                    "is_individual",
+                    "individual_added_at",
+                    "scrape_interval_hours",
+                    "author_handle",
+                    "next_scrape_at",
+                ]
+            )
         return Outcome(value=existing, created=True)
     account = None
     if author:
         account = await tenant.accounts().filter(platform=ref.platform, handle=author).first()
     try:
-        async with in_transaction():  # a savepoint when the caller has a transaction
+        async with versions.writing(tenant.organization_id):  # a savepoint inside a transaction
             video = await models.Video.create(
                 organization_id=tenant.organization_id,
                 platform=ref.platform,
@@ -136,7 +136,8 @@ async def update_video(
         video.scrape_interval_hours = interval.value
         if video.last_scrape_at is not None:  # the new interval counts from the last refresh
             video.next_scrape_at = video.last_scrape_at + timedelta(hours=interval.value)
-        await video.save(update_fields=["scrape_interval_hours", "next_scrape_at"])
+        async with versions.writing(tenant.organization_id):
+            await video.save(update_fields=["scrape_interval_hours", "next_scrape_at"])
     return Outcome(value=video)
 
 
@@ -148,7 +149,8 @@ async def remove_video(tenant: Tenant, video_id: int) -> Outcome[int]:
     if video.account_id is not None:
         video.is_individual = False
         video.individual_added_at = None
-        await video.save(update_fields=["is_individual", "individual_added_at"])
+        async with versions.writing(tenant.organization_id):
+            await video.save(update_fields=["is_individual", "individual_added_at"])
     else:
         await store.forget_video(video.id)
     return Outcome(value=video_id)

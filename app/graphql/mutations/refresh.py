@@ -11,6 +11,7 @@ from app import models
 from app.graphql.context import Info
 from app.graphql.errors import UserError
 from app.graphql.ids import decode_id
+from app.metrics import versions
 from app.models import Scope
 from app.worker.jobs import Kind
 
@@ -82,12 +83,13 @@ class RefreshMutations:
                     )
                 ],
             )
-        if isinstance(target, models.Account):
-            await ctx.tenant.accounts().filter(id=target.id).update(next_scrape_at=now)
-            kind, key = Kind.PROFILE, target.handle
-        else:
-            await ctx.tenant.individual_videos().filter(id=target.id).update(next_scrape_at=now)
-            kind, key = Kind.VIDEO, target.platform_video_id
+        async with versions.writing(ctx.tenant.organization_id):  # nextScrapeTime changes
+            if isinstance(target, models.Account):
+                await ctx.tenant.accounts().filter(id=target.id).update(next_scrape_at=now)
+                kind, key = Kind.PROFILE, target.handle
+            else:
+                await ctx.tenant.individual_videos().filter(id=target.id).update(next_scrape_at=now)
+                kind, key = Kind.VIDEO, target.platform_video_id
         if ctx.refresher is not None:
             await ctx.refresher.enqueue(kind, target.platform.value, key)
         return RequestRefreshPayload(queued=True, next_allowed_at=now + MIN_GAP, user_errors=[])

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from tortoise.transactions import in_transaction
-
 from app.graphql.context import Info
 from app.graphql.errors import UserError
+from app.metrics import versions
 from app.services import idempotency
 from app.services.outcomes import Outcome, Problem
 
@@ -58,7 +57,8 @@ async def idempotent(
         return result
 
     if key is None:
-        async with in_transaction():
+        # One transaction: the data versions of what `perform` wrote move once, at its end.
+        async with versions.writing():
             return problems_result(await perform())
     ctx = info.context
     if not 1 <= len(key) <= idempotency.MAX_KEY_LENGTH:
@@ -73,7 +73,7 @@ async def idempotent(
     ttl = ctx.settings.idempotency_ttl_seconds
     record = await idempotency.recall(ctx.tenant, mutation, key, ttl)
     if record is None:
-        async with in_transaction():
+        async with versions.writing():
             result = problems_result(await perform())
             record = await idempotency.remember(ctx.tenant, mutation, key, digest, result)
     if record.request_hash != digest:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from app import models
+from app.metrics import versions
 from app.settings import Settings
 
 # GraphQL Int is 32-bit; far below that, a bucket this size still refills exactly (bucket.py).
@@ -92,7 +93,8 @@ async def choose_points(
             raise PointsAboveCeiling(points, most)
         check_points(points, least=MIN_CHOSEN_POINTS)
     # An operator lowering the ceiling meanwhile is harmless: effective_limit caps the choice.
-    await models.Organization.filter(id=organization.id).update(rate_limit_points=points)
+    async with versions.writing(organization.id):  # Organization.rateLimitPolicy changes
+        await models.Organization.filter(id=organization.id).update(rate_limit_points=points)
     organization.rate_limit_points = points
     return policy_of(organization, settings)
 
@@ -117,7 +119,8 @@ async def set_operator_limits(
         if value is not None:
             check_points(value, name.removeprefix("rate_limit_"))
     if changes:
-        await models.Organization.filter(id=organization.id).update(**changes)
+        async with versions.writing(organization.id):
+            await models.Organization.filter(id=organization.id).update(**changes)
         for name, value in changes.items():
             setattr(organization, name, value)
     return policy_of(organization, settings)
