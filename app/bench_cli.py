@@ -64,6 +64,7 @@ def cmd_benchmark(settings: Settings, args: argparse.Namespace) -> int:
         reuse=args.reuse,
         database_url=args.database_url,
         redis_url=args.redis_url,
+        api_settings=tuple(args.api_setting),
     )
     return _report(run_dashboard_benchmark(options, progress=_progress), format_report, report_json)
 
@@ -177,6 +178,14 @@ def add_benchmark_parsers(sub: Subparsers) -> None:
     )
     bench.add_argument(
         "--redis-url", default="redis://127.0.0.1:6379", help="the API's Redis (%(default)s)"
+    )
+    bench.add_argument(
+        "--api-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the API process only, without the CREATORAUDIT_ prefix (repeatable), "
+        "e.g. COLLECTOR__FREEZE=false to measure a setting both ways",
     )
     bench.set_defaults(func=cmd_benchmark)
 

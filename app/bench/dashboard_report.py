@@ -32,6 +32,9 @@ class DashboardBenchOptions:
     warmup_seconds: float = 1.0  # untimed load at the start of each phase
     timeout_seconds: float = 60.0
     startup_timeout_seconds: float = 60.0
+    # Settings for the API process only (NAME=VALUE without the CREATORAUDIT_ prefix), e.g.
+    # COLLECTOR__FREEZE=false to measure a setting both ways.
+    api_settings: tuple[str, ...] = ()
 
     @property
     def scales(self) -> list[float]:

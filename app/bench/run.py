@@ -187,6 +187,17 @@ async def _forget(redis_url: str, datasets: dict[float, Dataset]) -> None:
         await redis.aclose()
 
 
+def api_overrides(settings: tuple[str, ...]) -> dict[str, str]:
+    """`NAME=VALUE` settings for the API process, as CREATORAUDIT_NAME environment variables."""
+    overrides = {}
+    for setting in settings:
+        name, equals, value = setting.partition("=")
+        if not equals or not name:
+            raise ValueError(f"--api-setting wants NAME=VALUE, got {setting!r}")
+        overrides[f"CREATORAUDIT_{name.upper()}"] = value
+    return overrides
+
+
 async def run_dashboard_benchmark(
     options: DashboardBenchOptions, progress: Callable[[str], None] = lambda _: None
 ) -> DashboardBenchReport:
@@ -197,11 +208,12 @@ async def run_dashboard_benchmark(
     url = options.database_url
     datasets = await prepare(url, options.scales, options.reuse, progress)
     env = deployment_env(url, options.redis_url)
+    api_env = {**env, **api_overrides(options.api_settings)}
     limit = options.startup_timeout_seconds
     with tempfile.TemporaryDirectory(prefix="creatoraudit-bench-") as tmp:
         directory = Path(tmp)
         progress("Starting `creatoraudit serve` and the floor …")
-        api = await start_server(env, directory, limit)
+        api = await start_server(api_env, directory, limit)
         try:
             floor = await start_server(env, directory, limit, floor_command, "floor")
             run = _Run(options, datasets, {API: api, FLOOR: floor}, directory, progress, [])
@@ -213,9 +225,14 @@ async def run_dashboard_benchmark(
         finally:
             await stop_server(api)
     progress("Counting the statements of one dashboard request …")
-    # Warnings only: the access log of the two requests would interleave with the report.
+    # Warnings only: the access log of the two requests would interleave with the report. No
+    # result cache: the counted request repeats the warm-up one and would be answered from it.
     settings = Settings(
-        database_url=url, redis_url=options.redis_url, embedded_worker=False, log_level="WARNING"
+        database_url=url,
+        redis_url=options.redis_url,
+        embedded_worker=False,
+        log_level="WARNING",
+        result_cache_bytes=0,
     )
     statements = await statements_per_dashboard(settings, datasets[options.scale].key)
     await _forget(options.redis_url, datasets)
