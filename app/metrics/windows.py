@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
+from functools import lru_cache
 
 MAX_WINDOW_DAYS = 366
 # The earliest date a custom window may start (README: hostile input). Dates near year 1 would
@@ -52,8 +53,14 @@ class Window:
         return Window(end - timedelta(days=self.days - 1), end)
 
     def dates(self) -> list[date]:
-        """Every date of the window, in order."""
-        return [self.start + timedelta(days=offset) for offset in range(self.days)]
+        """Every date of the window, in order (one shared list per window: never modify it)."""
+        return _dates(self.start, self.days)
+
+
+@lru_cache(maxsize=512)
+def _dates(start: date, days: int) -> list[date]:
+    # A long series asks for hundreds of dates on every request; windows repeat all day.
+    return [start + timedelta(days=offset) for offset in range(days)]
 
 
 def today_utc() -> date:
