@@ -127,7 +127,10 @@ def cmd_key_create(settings: Settings, args: argparse.Namespace) -> int:
             print(f"error: no organization {args.org}", file=sys.stderr)
             return 2
         issued = await create_api_key(args.org, args.name, Scope[args.scope])
-        print(f"key {issued.api_key.id} ({args.scope}) for organization {args.org}:")
+        # Only the key on stdout: `KEY=$(creatoraudit key create …)` captures just the key.
+        print(
+            f"key {issued.api_key.id} ({args.scope}) for organization {args.org}:", file=sys.stderr
+        )
         print(issued.secret)
         return 0
 

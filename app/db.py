@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
@@ -22,18 +22,42 @@ async def _keep_session(connection: Any) -> None:
     """
 
 
-def _connection(url: str) -> str | dict[str, Any]:
-    if not url.startswith(("postgres://", "asyncpg://")):
+# Whose connections: `serve`, the worker, or another command (each has its statement timeout).
+Role = Literal["serve", "worker", "command"]
+
+
+def _statement_timeout(settings: Settings, role: Role) -> float | None:
+    timeouts = settings.timeouts
+    seconds = {
+        "serve": timeouts.database_statement_seconds,
+        "worker": timeouts.database_worker_statement_seconds,
+        "command": timeouts.database_long_statement_seconds,
+    }[role]
+    return seconds or None
+
+
+def _connection(settings: Settings, role: Role) -> str | dict[str, Any]:
+    """The connection config: PostgreSQL URLs expanded to add session reset and timeouts.
+
+    asyncpg's `timeout` bounds opening a connection, `command_timeout` each statement (and the
+    cancel request that follows one over it): without them a database that accepts but never
+    answers holds every request forever.
+    """
+    url = settings.database_url
+    if not url.startswith(("postgres://", "postgresql://", "asyncpg://")):
         return url
     config = expand_db_url(url)
-    config["credentials"]["reset"] = _keep_session
+    credentials = config["credentials"]
+    credentials["reset"] = _keep_session
+    credentials["timeout"] = settings.timeouts.database_connect_seconds
+    credentials["command_timeout"] = _statement_timeout(settings, role)
     return config
 
 
-def tortoise_config(settings: Settings) -> dict[str, Any]:
-    """Build the Tortoise config dict for the configured database."""
+def tortoise_config(settings: Settings, *, role: Role = "command") -> dict[str, Any]:
+    """Build the Tortoise config dict for the configured database, for `role`'s process."""
     return {
-        "connections": {"default": _connection(settings.database_url)},
+        "connections": {"default": _connection(settings, role)},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],

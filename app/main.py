@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
-from arq import create_pool
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -31,7 +30,7 @@ from app.observability.samplers import Counted
 from app.observability.server import MetricsServer, start_metrics_server
 from app.observability.upstream import upstream_trace
 from app.observability.wiring import sampler_for, shared_budgets
-from app.outages import quiet_driver_retries, redis_settings
+from app.outages import open_redis, quiet_driver_retries, redis_settings
 from app.platforms.budget import LocalBudget
 from app.platforms.http import create_session
 from app.services.query_registry import LocalQueryRegistry, QueryRegistry, RedisQueryRegistry
@@ -111,7 +110,8 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         quiet_driver_retries()
-        async with RegisterTortoise(app, config=tortoise_config(settings)):
+        config = tortoise_config(settings, role="serve")
+        async with RegisterTortoise(app, config=config):
             session = create_session(
                 settings.worker.upstream_timeout_seconds, trace_configs=[upstream_trace(settings)]
             )
@@ -127,7 +127,10 @@ def create_app(settings: Settings) -> Starlette:
             app.state.redis = None
             app.state.refresher = None
             if settings.redis_url:
-                app.state.redis = await create_pool(redis_settings(settings.redis_url))
+                timeout = settings.timeouts.redis_seconds
+                app.state.redis = await open_redis(
+                    redis_settings(settings.redis_url, timeout), timeout
+                )
                 app.state.refresher = ArqRefresher(app.state.redis, settings.queue_name)
             elif settings.embedded_worker:
                 embedded = EmbeddedRefresher(

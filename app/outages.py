@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 import time
 from enum import StrEnum
+from typing import Any
 
 import aiohttp
 import asyncpg
 import redis.exceptions
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis, RedisSettings, create_pool
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from tortoise.exceptions import DBConnectionError
@@ -35,6 +36,16 @@ class Service(StrEnum):
 
 
 _REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# Redis answering but refusing commands until memory is freed, a failover ends or a disk is
+# fixed: out of memory (maxmemory with noeviction), a replica after a failover (READONLY), a
+# failed snapshot (MISCONF), a cluster or master down. Waiting is the remedy, as for an outage.
+_REDIS_REFUSALS = (
+    redis.exceptions.OutOfMemoryError,
+    redis.exceptions.ReadOnlyError,
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.TryAgainError,
+)
+_REFUSAL_PREFIXES = ("OOM", "READONLY", "MISCONF", "MASTERDOWN", "NOREPLICAS", "CLUSTERDOWN")
 _DATABASE_ERRORS = (
     DBConnectionError,
     asyncpg.PostgresConnectionError,  # class 08: connection lost or refused by the server
@@ -64,6 +75,17 @@ def quiet_driver_retries() -> None:
         pool_logger.addFilter(_DriverRetries())
 
 
+def redis_refuses(exc: BaseException) -> bool:
+    """Whether `exc` is Redis refusing work for a while (out of memory, read-only, MISCONF…)."""
+    if isinstance(exc, _REDIS_REFUSALS):
+        return True
+    # Errors raised inside a Lua script keep their code after the script's own prefix.
+    text = str(exc)
+    return isinstance(exc, redis.exceptions.ResponseError) and (
+        text.startswith(_REFUSAL_PREFIXES) or any(f" {p} " in text for p in _REFUSAL_PREFIXES)
+    )
+
+
 def outage_of(exc: BaseException) -> Service | None:
     """The service whose outage caused `exc` (following `raise … from` causes), or None.
 
@@ -75,7 +97,7 @@ def outage_of(exc: BaseException) -> Service | None:
         seen.add(id(current))
         if isinstance(current, aiohttp.ClientError):
             return None  # an upstream platform (its socket errors are OSErrors too), not ours
-        if isinstance(current, _REDIS_ERRORS):
+        if isinstance(current, _REDIS_ERRORS) or redis_refuses(current):
             return Service.REDIS
         if isinstance(current, asyncpg.InterfaceError) and "closed" in str(current):
             return Service.DATABASE  # a pooled connection the server closed under us
@@ -135,13 +157,34 @@ class OutageLog:
         return service in self._since
 
 
-def redis_settings(url: str) -> RedisSettings:
+def redis_settings(url: str, timeout_seconds: float) -> RedisSettings:
     """arq/redis-py settings for `url` that retry a command once the connection is stale.
 
     After a Redis restart every pooled connection is dead; without retries the first command
-    on each one fails although the server is back. Retried errors reconnect first.
+    on each one fails although the server is back. Retried errors reconnect first. A timeout
+    is not retried: a Redis that accepts but does not answer would only make every command
+    wait three times as long before it is an outage. `timeout_seconds` bounds connecting
+    here; `open_redis` applies it to every command.
     """
     settings = RedisSettings.from_dsn(url)
+    settings.conn_timeout = timeout_seconds  # type: ignore[assignment]  # arq: int, used as float
     settings.retry = Retry(ExponentialBackoff(cap=1.0, base=0.1), retries=2)
-    settings.retry_on_error = [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError]
+    settings.retry_on_error = [redis.exceptions.ConnectionError]
     return settings
+
+
+async def open_redis(settings: RedisSettings, timeout_seconds: float, **options: Any) -> ArqRedis:
+    """arq's `create_pool` (with `options`), every connection bounded by `timeout_seconds`.
+
+    arq passes no socket timeout to redis-py, so a command to a hung Redis (SIGSTOPped, a
+    network path that drops packets) would wait forever; with it, the command raises
+    `redis.exceptions.TimeoutError`, which is an outage. The connection arq opened to ping is
+    dropped so that every connection is made with the timeout.
+    """
+    pool = await create_pool(settings, **options)
+    connections = pool.connection_pool
+    connections.connection_kwargs["socket_timeout"] = timeout_seconds
+    connections.connection_kwargs["socket_connect_timeout"] = timeout_seconds
+    await connections.disconnect()
+    connections.reset()  # type: ignore[no-untyped-call]
+    return pool

@@ -163,6 +163,26 @@ class CollectorSettings(BaseModel):
     old_threshold: int = Field(default=0, ge=0, le=100_000)
 
 
+class TimeoutSettings(BaseModel):
+    """How long Redis and the database may take to answer before it counts as an outage."""
+
+    # Connecting to Redis, and each command: a hung Redis (accepting, never answering) is
+    # then an outage like a stopped one (503, deferred jobs) instead of a request that hangs.
+    redis_seconds: float = Field(default=5.0, gt=0, le=300)
+    # Opening a database connection (TCP and authentication).
+    database_connect_seconds: float = Field(default=5.0, gt=0, le=300)
+    # One statement of `serve` (requests take milliseconds, see README). A statement over it is
+    # cancelled and treated as an outage; cancelling takes at most as long again, so a hung
+    # database answers a request with 503 within twice this.
+    database_statement_seconds: float = Field(default=15.0, gt=0, le=3600)
+    # One statement of the worker: a refresh waits for the per-scope locks an import batch
+    # holds (tens of seconds). Twice this stays under the job timeout (300 s).
+    database_worker_statement_seconds: float = Field(default=120.0, gt=0, le=3600)
+    # One statement of the other commands: `import` batches, `migrate` (an index on a large
+    # table), `org`, `key`… 0 = no limit.
+    database_long_statement_seconds: float = Field(default=600.0, ge=0)
+
+
 class Settings(BaseSettings):
     """Runtime configuration. Nested groups use `__`: CREATORAUDIT_TIKTOK__BASE_URL."""
 
@@ -189,6 +209,7 @@ class Settings(BaseSettings):
     idempotency_ttl_seconds: int = Field(default=600, ge=1)
     # Bytes of query answers each API process keeps (README: Result cache); 0 turns it off.
     result_cache_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
+    timeouts: TimeoutSettings = TimeoutSettings()
     limits: LimitSettings = LimitSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     persisted_queries: PersistedQuerySettings = PersistedQuerySettings()

@@ -45,8 +45,9 @@ def test_org_and_key_lifecycle(database: Path) -> None:
 
     key = run_cli("key", "create", "--org", "1", "--scope", "WRITE", database=database)
     assert key.returncode == 0, key.stderr
-    header, secret = key.stdout.strip().splitlines()
-    assert header.startswith("key 1 (WRITE) for organization 1")
+    secret = key.stdout.strip()  # the key alone on stdout: KEY=$(creatoraudit key create …)
+    assert key.stdout == f"{secret}\n"
+    assert "key 1 (WRITE) for organization 1" in key.stderr
     assert secret.startswith("ca_")
     assert len(secret) > 30
 

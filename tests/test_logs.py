@@ -107,7 +107,7 @@ def test_no_key_token_or_password_in_any_log_line(
 ) -> None:
     # given: an organization and a key, made with the CLI as an operator would
     org_id = cli(database_with_password, "org", "create", "Logs Inc").strip()
-    key = cli(database_with_password, "key", "create", "--org", org_id).splitlines()[-1]
+    key = cli(database_with_password, "key", "create", "--org", org_id).strip()
     token = "IGQVJ-instagram-token-4711"
     env = {
         "CREATORAUDIT_LOG_LEVEL": "DEBUG",  # the most a log can say

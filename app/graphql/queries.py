@@ -35,6 +35,7 @@ from app.graphql.types.arguments import (
     PublishedAfter,
     PublishedBefore,
     TextArg,
+    video_filters,
 )
 from app.graphql.types.common import Connection, Node, Platform
 from app.graphql.types.creator import Creator
@@ -278,7 +279,7 @@ class Query:
             query,
             account_id,
             creator_id,
-            VideoFilters(published_after, published_before, availability),
+            video_filters(published_after, published_before, availability),
             order_by,
         )
         return await _video_connection(
@@ -318,7 +319,7 @@ class Query:
             query,
             account_id,
             creator_id,
-            VideoFilters(published_after, published_before, availability),
+            video_filters(published_after, published_before, availability),
             order_by,
         )
         return await _video_connection(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from arq.connections import ArqRedis
+from redis.exceptions import RedisError
 
 from app.outages import OutageLog, Service, outage_of
 from app.worker.jobs import Kind, Tries, WorkerDeps, attempt_refresh, due_refreshes, enqueue_refresh
@@ -33,14 +34,13 @@ class ArqRefresher:
     async def enqueue(self, kind: Kind, platform: str, key: str) -> None:
         """Enqueue the refresh job (dropped if one is already queued).
 
-        Never fails because Redis is down: the caller's write is committed, and what is due
-        stays due in the database, so the workers' schedule enqueues it once Redis is back.
+        Never fails because of Redis — down, hung, out of memory, read-only after a failover:
+        the caller's write is committed, and what is due stays due in the database, so the
+        workers' schedule enqueues it once Redis takes writes again.
         """
         try:
             await enqueue_refresh(self._pool, self._queue_name, kind, platform, key)
-        except Exception as exc:
-            if outage_of(exc) is not Service.REDIS:
-                raise
+        except RedisError as exc:
             self._outages.failed(Service.REDIS, exc)
         else:
             self._outages.recovered(Service.REDIS)

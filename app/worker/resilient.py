@@ -18,8 +18,9 @@ import random
 from typing import Any
 
 from arq.worker import Worker
+from redis.exceptions import RedisError
 
-from app.outages import OutageLog, Service, outage_of
+from app.outages import OutageLog, Service, open_redis, outage_of
 
 FIRST_RECONNECT_DELAY = 0.5
 
@@ -27,17 +28,44 @@ FIRST_RECONNECT_DELAY = 0.5
 class ResilientWorker(Worker):
     """`arq.worker.Worker` that rides out Redis restarts and outages."""
 
-    def __init__(self, *args: Any, reconnect_max_seconds: float = 30.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        reconnect_max_seconds: float = 30.0,
+        redis_timeout_seconds: float | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._reconnect_max = reconnect_max_seconds
+        self._redis_timeout = redis_timeout_seconds
         self._outages = OutageLog("the worker")
+
+    async def main(self) -> None:
+        """arq's main loop, on a pool whose every command has `redis_timeout_seconds`.
+
+        arq would open its pool without a socket timeout: a hung Redis would stall the poll
+        loop (and every job's Redis call) for good instead of being an outage to wait out.
+        """
+        settings = self.redis_settings
+        if self._pool is None and self._redis_timeout is not None and settings is not None:
+            self._pool = await open_redis(
+                settings,
+                self._redis_timeout,
+                job_deserializer=self.job_deserializer,
+                job_serializer=self.job_serializer,
+                default_queue_name=self.queue_name,
+                expires_extra_ms=self.expires_extra_ms,
+            )
+        await super().main()
 
     async def _poll_iteration(self) -> None:
         try:
             await super()._poll_iteration()
         except Exception as exc:
             # A failed job task re-raises here too (arq surfaces run_job errors this way).
-            if outage_of(exc) is not Service.REDIS:
+            # Any Redis error ends the poll the same way: a worker that exited would not help
+            # a Redis refusing commands (out of memory, read-only, MISCONF, a script error).
+            if outage_of(exc) is not Service.REDIS and not isinstance(exc, RedisError):
                 raise
             self._outages.failed(Service.REDIS, exc)
             await self._wait_for_redis()

@@ -52,7 +52,7 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         quiet_driver_retries()
         if not ctx.get("orm_ready"):
             # Kept: arq runs the shutdown hook in another context, where Tortoise finds none.
-            ctx["orm"] = await Tortoise.init(config=tortoise_config(settings))
+            ctx["orm"] = await Tortoise.init(config=tortoise_config(settings, role="worker"))
         session = create_session(
             settings.worker.upstream_timeout_seconds, trace_configs=[upstream_trace(settings)]
         )
@@ -105,9 +105,12 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         "health_check_interval": HEALTH_CHECK_SECONDS,
         "health_check_key": health_check_key(queue),
         "reconnect_max_seconds": settings.worker.reconnect_max_seconds,
+        "redis_timeout_seconds": settings.timeouts.redis_seconds,
     }
     if settings.redis_url and "redis_pool" not in overrides:
-        options["redis_settings"] = redis_settings(settings.redis_url)
+        options["redis_settings"] = redis_settings(
+            settings.redis_url, settings.timeouts.redis_seconds
+        )
     options.update(overrides)
     return ResilientWorker(**options)
 

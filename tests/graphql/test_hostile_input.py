@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -299,3 +300,43 @@ async def test_a_field_cancelled_by_a_siblings_error_leaves_no_coroutine_unawait
         sys.unraisablehook = previous_hook
     assert result.codes == ["BAD_USER_INPUT"]
     assert unawaited == []
+
+
+# DateTime arguments near the ends of the calendar: with an offset, some have no UTC equivalent.
+FILTERED = {
+    "accountVideos": "accountVideos(%s) { totalCount }",
+    "individualVideos": "individualVideos(%s) { totalCount }",
+    "Account.videos": "accounts(first: 1) { nodes { videos(%s) { totalCount } } }",
+}
+BEYOND_UTC = ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"]
+
+
+@pytest.mark.parametrize("field", FILTERED)
+@pytest.mark.parametrize("argument", ["publishedAfter", "publishedBefore"])
+@pytest.mark.parametrize("value", BEYOND_UTC)
+@pytest.mark.parametrize("given", ["literal", "variable", "default"])
+async def test_a_time_without_a_utc_equivalent_is_bad_user_input_naming_it(
+    org: Org, field: str, argument: str, value: str, given: str
+) -> None:
+    await seed_video(org)  # Account.videos resolves only under an account
+    selection = FILTERED[field] % f"{argument}: {'$t' if given != 'literal' else f'{value!r}'}"
+    selection = selection.replace("'", '"')
+    variables = {"variable": "($t: DateTime)", "default": f'($t: DateTime = "{value}")'}
+    document = f"query{variables.get(given, '')} {{ {selection} }}"
+    result = await org.gql(document, {"t": value} if given == "variable" else None)
+    assert result.codes == ["BAD_USER_INPUT"], result.body
+    extensions = result.errors[0]["extensions"]
+    assert (extensions["field"], extensions["reason"]) == (argument, "OUT_OF_RANGE")
+
+
+async def test_the_ends_of_the_calendar_in_utc_are_accepted(org: Org) -> None:
+    await seed_video(org, published_at=datetime(2024, 5, 1, tzinfo=UTC))
+    for after, before in [
+        ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"),
+        ("0001-01-01T00:00:00-05:00", "9999-12-31T23:59:59+05:00"),
+        ("0001-01-01T00:00:00", "9999-12-31T23:59:59.999999"),
+    ]:
+        for selection in FILTERED.values():
+            arguments = f'publishedAfter: "{after}", publishedBefore: "{before}"'
+            result = await org.gql(f"{{ {selection % arguments} }}")
+            assert "errors" not in result.body, result.body

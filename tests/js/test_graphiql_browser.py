@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from app.importer import import_file
 from tests.conftest import Org
 from tests.js.cdp import Page, chromium_page
 from tests.js.conftest import ServeApi
@@ -17,6 +18,7 @@ DOCS_BUTTON = (
 )
 DOCS = "document.querySelector('.graphiql-doc-explorer')"
 RUN = "document.querySelector('.graphiql-execute-button')"
+EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "import" / "example.csv"
 RESPONSE = "(document.querySelector('.graphiql-response') || {innerText: ''}).innerText"
 
 
@@ -33,6 +35,8 @@ def hosts(urls: list[str]) -> set[str | None]:
 async def test_first_visit_asks_for_the_key_then_docs_and_dashboard_work(
     serve_api: ServeApi, org: Org, read_key: str, tmp_path: Path
 ) -> None:
+    # Data to see: the example import (a TikTok account with 5 days of history, its video).
+    assert (await import_file(org.id, EXAMPLE)).exit_code == 0
     server = serve_api({})
     name = org.organization.name
     async with chromium_page(tmp_path / "profile", tmp_path / "chromium.log") as page:
@@ -61,8 +65,11 @@ async def test_first_visit_asks_for_the_key_then_docs_and_dashboard_work(
         # Run the dashboard query (the default document): the organization's data appears.
         await page.click(RUN)
         answer = await page.wait_for(f"{RESPONSE}.includes({json.dumps(name)}) && {RESPONSE}")
-        assert '"totalCount": 0' in answer
         assert "errors" not in answer
+        assert '"totalCount": 1' in answer
+        assert '"handle": "norabakes"' in answer
+        assert '"followers": 124100' in answer  # its latest imported count
+        assert "7702928068044340301" in answer  # its video (further lines are not drawn)
         body = await page.evaluate("document.body.innerText")
         assert "Error fetching schema" not in body
 

@@ -93,6 +93,13 @@ def test_compose_builds_one_image_for_every_app_service() -> None:
     app = {name: s for name, s in services.items() if s["image"] == "creatoraudit:local"}
     assert set(app) == {"migrate", "api", "worker", "simulator"}
     assert [name for name, s in app.items() if "build" in s] == ["migrate"]
+    # The others run the image `migrate` built and never try to pull `creatoraudit:local`.
+    assert {name: s.get("pull_policy") for name, s in app.items()} == {
+        "migrate": None,
+        "api": "never",
+        "worker": "never",
+        "simulator": "never",
+    }
     assert services["worker"]["healthcheck"]["test"] == ["CMD", "creatoraudit", "worker", "--check"]
     assert "/healthz" in " ".join(services["api"]["healthcheck"]["test"])
     # Only the front proxy (slow headers and bodies bounded) is published, not the API itself.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -61,9 +62,20 @@ class RedisServer:
                 pytest.fail(f"redis-server did not start:\n{log.read_text()}")
             time.sleep(0.02)
 
+    def pause(self) -> None:
+        """SIGSTOP: the port still accepts connections, nothing answers (a hung server)."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT: the paused server answers again, what it was sent meanwhile too."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
+
     def kill(self) -> None:
         """SIGKILL, as a crash or an abrupt restart would."""
         if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGCONT)  # a paused server cannot be reaped
             self._process.kill()
             self._process.wait(timeout=START_SECONDS)
         self._process = None
@@ -90,7 +102,9 @@ class TcpProxy:
     """A TCP proxy on a free port, in a thread of its own, that a test cuts and restores.
 
     While cut, every proxied connection is closed and new ones are refused (the listening
-    socket is closed), as when the server behind it goes down.
+    socket is closed), as when the server behind it goes down. While stalled, connections stay
+    open and new ones are accepted, but nothing is forwarded either way (a hung server, a
+    network path that drops packets); restored, what was held is forwarded.
     """
 
     def __init__(self, target_host: str, target_port: int) -> None:
@@ -100,18 +114,25 @@ class TcpProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
 
     def start(self) -> None:
         self._thread.start()
         self._call(self._listen())
+
+    def stall(self) -> None:
+        """Keep accepting and holding connections, and forward nothing."""
+        self._call(self._flow(False))
 
     def cut(self) -> None:
         """Close every connection through the proxy and refuse new ones."""
         self._call(self._cut())
 
     def restore(self) -> None:
-        """Accept connections again."""
-        self._call(self._listen())
+        """Accept connections again (after a cut), forward again (after a stall)."""
+        self._call(self._flow(True))
+        if self._server is None:
+            self._call(self._listen())
 
     def stop(self) -> None:
         self._call(self._cut())
@@ -123,7 +144,14 @@ class TcpProxy:
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         future.result(timeout=START_SECONDS)
 
+    async def _flow(self, flowing: bool) -> None:
+        if flowing:
+            self._flowing.set()
+        else:
+            self._flowing.clear()
+
     async def _listen(self) -> None:
+        self._flowing.set()
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
 
     async def _cut(self) -> None:
@@ -136,19 +164,27 @@ class TcpProxy:
         self._writers.clear()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        await self._flowing.wait()
         try:
             up_reader, up_writer = await asyncio.open_connection(*self._target)
         except OSError:
+            self._writers.discard(writer)
             writer.transport.abort()
             return
         self._writers |= {writer, up_writer}
-        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        await asyncio.gather(
+            _pipe(reader, up_writer, self._flowing), _pipe(up_reader, writer, self._flowing)
+        )
         self._writers -= {writer, up_writer}
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pipe(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, flowing: asyncio.Event
+) -> None:
     with contextlib.suppress(OSError, asyncio.IncompleteReadError):
         while data := await reader.read(65536):
+            await flowing.wait()
             writer.write(data)
             await writer.drain()
     writer.transport.abort()

@@ -63,7 +63,12 @@ class WorkerProcess:
 
 @asynccontextmanager
 async def running_worker(
-    settings: Settings, database_url: str, redis_url: str, queue: str, log_dir: Path
+    settings: Settings,
+    database_url: str,
+    redis_url: str,
+    queue: str,
+    log_dir: Path,
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[WorkerProcess]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CREATORAUDIT_")}
     env.update(
@@ -76,6 +81,7 @@ async def running_worker(
             "CREATORAUDIT_WORKER__RECONNECT_MAX_SECONDS": "1",
             "CREATORAUDIT_WORKER__OUTAGE_RETRY_SECONDS": "1",
             "CREATORAUDIT_LOG_JSON": "true",
+            **(extra_env or {}),
         }
     )
     log = log_dir / f"worker-{uuid.uuid4().hex[:6]}.log"
@@ -213,4 +219,32 @@ async def test_jobs_that_meet_a_database_outage_are_done_after_it(
             # Every job and schedule run met the same outage: logged once, and its end once.
             assert len(worker.outage_lines("outage.started", "database", "the worker (a job)")) == 1
             assert len(worker.outage_lines("outage.ended", "database", "the worker (a job)")) == 1
+            assert not [r for r in worker.records() if r.get("level") in ("ERROR", "CRITICAL")]
+
+
+async def test_the_worker_waits_out_a_redis_that_refuses_writes(
+    org: Org,
+    settings: Settings,
+    database_url: str,
+    simulator: TestServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    queue = f"test:{uuid.uuid4().hex}"
+    configured = pointed_at(settings, simulator)
+    with own_redis(tmp_path) as redis:
+        async with running_worker(configured, database_url, redis.url, queue, tmp_path) as worker:
+            await _until(_refreshed(await _track(org, Platform.TIKTOK, f"w.{org.id}")), worker)
+            async with _pool(redis) as pool:
+                await pool.config_set("maxmemory", 1)  # every write refused: OOM
+
+                async def noticed() -> bool:  # its health record (every 15 s) was refused
+                    return bool(worker.outage_lines("outage.started", "redis", "the worker"))
+
+                await _until(noticed, worker)
+                worker.assert_alive()
+                await pool.config_set("maxmemory", 0)
+                account = await _track(org, Platform.TIKTOK, f"after_oom.{org.id}")
+                await enqueue_refresh(pool, queue, Kind.PROFILE, "TIKTOK", account.handle)
+            await _until(_refreshed(account), worker)
+            assert len(worker.outage_lines("outage.ended", "redis", "the worker")) == 1
             assert not [r for r in worker.records() if r.get("level") in ("ERROR", "CRITICAL")]

@@ -11,7 +11,7 @@ from app import models
 from app.graphql.context import Info
 from app.graphql.execution import fast_resolver
 from app.graphql.ids import encode_id
-from app.graphql.loaders import AccountVideosKey, VideoFilters
+from app.graphql.loaders import AccountVideosKey
 from app.graphql.pagination import (
     DEFAULT_PAGE_SIZE,
     binding_of,
@@ -25,6 +25,7 @@ from app.graphql.types.arguments import (
     First,
     PublishedAfter,
     PublishedBefore,
+    video_filters,
 )
 from app.graphql.types.common import Availability, Connection, Node, Platform
 from app.graphql.types.metric_fields import (
@@ -242,7 +243,7 @@ class Account(Node):
         from app.graphql.types.video import AccountVideo
 
         order = order_by or DEFAULT_VIDEO_ORDER
-        filters = VideoFilters(published_after, published_before, availability)
+        filters = video_filters(published_after, published_before, availability)
         args = page_args(
             first,
             after,
