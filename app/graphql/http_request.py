@@ -191,7 +191,11 @@ async def read_request(request: Request, max_bytes: int, read_seconds: float) ->
             BadUserInput("POST bodies must be application/json"),
             {"Accept": JSON},
         )
-    body = await read_body(request, max_bytes, read_seconds)
+    return parse_json_body(await read_body(request, max_bytes, read_seconds))
+
+
+def parse_json_body(body: bytes) -> GraphQLRequest:
+    """The parameters of a POST body (application/json)."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:

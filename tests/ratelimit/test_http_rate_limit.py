@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -56,16 +57,26 @@ async def test_every_authenticated_response_carries_the_headers(org: Org) -> Non
     assert "x-ratelimit-limit" not in anonymous.headers
 
 
+async def warm(client: httpx.AsyncClient, org: Org, *documents: str) -> None:
+    """Prepare documents in an API process with another key (buckets are per key)."""
+    for document in documents:
+        assert (await post(client, org.keys[Scope.ADMIN], {"query": document})).status == 200
+
+
 async def test_rate_limit_field_extensions_and_headers_agree(org: Org) -> None:
-    result = await post(org.client, org.keys[Scope.READ], {"query": RATE})
-    field = result.data["rateLimit"]
-    assert result.extensions is not None
-    cost = result.extensions["cost"]
-    assert field["cost"] == cost["requested"] == 1
-    assert field["limit"] == cost["limit"] == int(result.headers["x-ratelimit-limit"])
-    assert field["remaining"] == cost["remaining"] == remaining(result)
-    assert field["resetAt"] == cost["resetAt"]
-    assert cost["actual"] <= cost["requested"]
+    document = f"# {uuid.uuid4()}\n{RATE}"
+    for preparation in (True, False):
+        result = await post(org.client, org.keys[Scope.READ], {"query": document})
+        field = result.data["rateLimit"]
+        assert result.extensions is not None
+        cost = result.extensions["cost"]
+        assert cost["requested"] == 1
+        assert (cost["preparation"] > 0) is preparation
+        assert field["cost"] == cost["requested"] + cost["preparation"]
+        assert field["limit"] == cost["limit"] == int(result.headers["x-ratelimit-limit"])
+        assert field["remaining"] == cost["remaining"] == remaining(result)
+        assert field["resetAt"] == cost["resetAt"]
+        assert cost["actual"] <= cost["requested"]
 
 
 async def test_over_budget_is_429_and_nothing_executes(org: Org) -> None:
@@ -97,8 +108,9 @@ async def test_an_operation_costlier_than_the_maximum_is_too_complex(org: Org) -
 
 
 async def test_parallel_requests_never_overspend(org: Org) -> None:
-    await limit_org(org, 20)
     key = org.keys[Scope.READ]
+    await warm(org.client, org, RATE)
+    await limit_org(org, 20)
     answers = await asyncio.gather(*(post(org.client, key, {"query": RATE}) for _ in range(60)))
     assert sorted(a.status for a in answers) == [200] * 20 + [429] * 40
 
@@ -106,9 +118,11 @@ async def test_parallel_requests_never_overspend(org: Org) -> None:
 async def test_two_api_processes_spend_one_budget_through_redis(
     org: Org, shared_servers: Servers
 ) -> None:
-    await limit_org(org, 12)
     key = org.keys[Scope.READ]
     first, second = shared_servers
+    await warm(first, org, RATE)
+    await warm(second, org, RATE)
+    await limit_org(org, 12)
     statuses = []
     for index in range(16):
         client = first if index % 2 == 0 else second
@@ -119,9 +133,11 @@ async def test_two_api_processes_spend_one_budget_through_redis(
 async def test_without_redis_each_process_has_its_own_bucket(
     org: Org, embedded_servers: Servers
 ) -> None:
-    await limit_org(org, 3)
     key = org.keys[Scope.READ]
     first, second = embedded_servers
+    await warm(first, org, RATE)
+    await warm(second, org, RATE)
+    await limit_org(org, 3)
     assert [(await post(first, key, {"query": RATE})).status for _ in range(4)] == [200] * 3 + [429]
     assert (await post(second, key, {"query": RATE})).status == 200
 
