@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -152,3 +155,52 @@ async def test_a_disabled_limiter_sends_no_headers(
     assert result.data == {"rateLimit": None}
     assert "x-ratelimit-limit" not in result.headers
     assert result.extensions is None
+
+
+SET_RATE = (
+    "mutation($p: Int) { setRateLimit(points: $p) { rateLimitPolicy { points } "
+    "userErrors { code } } }"
+)
+PAGE = "{ accounts(first: 199) { nodes { id } } }"  # 200 points
+TWO_PAGES = "{ a: accounts(first: 200) { nodes { id } } b: accounts(first: 200) { nodes { id } } }"
+
+
+def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CREATORAUDIT_DATABASE_URL": database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env={**env, "CREATORAUDIT_LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_set_rate_limit_changes_the_limit_enforced_on_the_next_request(org: Org) -> None:
+    key = org.keys[Scope.READ]
+    await warm(org.client, org, PAGE)
+    chosen = (await org.gql(SET_RATE, {"p": 500})).data["setRateLimit"]
+    assert chosen == {"rateLimitPolicy": {"points": 500}, "userErrors": []}
+    answers = [await post(org.client, key, {"query": PAGE}) for _ in range(3)]
+    assert [a.status for a in answers] == [200, 200, 429]
+    assert {a.headers["x-ratelimit-limit"] for a in answers} == {"500"}
+    assert answers[2].errors[0]["extensions"]["limit"] == 500
+    await org.gql(SET_RATE, {"p": None})
+    restored = await post(org.client, org.keys[Scope.WRITE], {"query": PAGE})
+    assert (restored.status, restored.headers["x-ratelimit-limit"]) == (200, "100000")
+
+
+async def test_the_operator_ceiling_is_the_limit_enforced_on_the_next_request(
+    org: Org, database_url: str
+) -> None:
+    key = org.keys[Scope.READ]
+    await warm(org.client, org, TWO_PAGES)
+    assert (await post(org.client, key, {"query": TWO_PAGES})).status == 200  # 402 points
+    done = run_cli(database_url, "org", "rate-limit", str(org.id), "--ceiling", "300")
+    assert done.returncode == 0, done.stderr
+    refused = await post(org.client, key, {"query": TWO_PAGES})
+    assert (refused.status, refused.codes) == (429, ["RATE_LIMITED"])
+    assert refused.headers["x-ratelimit-limit"] == "300"
+    assert "whole budget of 300" in refused.errors[0]["message"]
+    assert (await post(org.client, key, {"query": RATE})).headers["x-ratelimit-limit"] == "300"
