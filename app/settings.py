@@ -88,8 +88,12 @@ class LimitSettings(BaseModel):
     max_overlap_checks: int = Field(default=1_000, ge=1)
     # Cost points one operation may ask for (README: the cost model).
     max_cost: int = Field(default=25_000, ge=1)
-    # Request bodies (POST) and query strings (GET) over this many bytes are refused with 413/414.
+    # Request bodies (POST) over this many bytes are refused with 413.
     max_body_bytes: int = Field(default=100_000, ge=1024)
+    # GET query strings over this many bytes are refused with 414. It must stay below what
+    # uvicorn's HTTP parser (httptools) accepts: a request target of at most 65,535 bytes, i.e.
+    # a query string of 65,526 after `/graphql?`; longer ones get uvicorn's own plain-text 400.
+    max_query_string_bytes: int = Field(default=60_000, ge=1024, le=65_000)
     # A body not received whole within this many seconds is refused with 408 and the connection
     # closed (slow-body clients). Slow headers need the front proxy (docker/nginx.conf).
     body_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)

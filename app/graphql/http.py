@@ -138,8 +138,12 @@ async def _admit(
     request: Request, settings: Settings, api_key: models.ApiKey, media_type: str
 ) -> Admitted:
     try:
+        limits = settings.limits
         params = await read_request(
-            request, settings.limits.max_body_bytes, settings.limits.body_read_timeout_seconds
+            request,
+            limits.max_body_bytes,
+            limits.body_read_timeout_seconds,
+            limits.max_query_string_bytes,
         )
     except HttpError as exc:
         raise refusal(exc.error, exc.status, exc.headers) from None
