@@ -207,6 +207,15 @@ class Settings(BaseSettings):
             raise ValueError("CREATORAUDIT_SECRET_KEY must be set in production")
         return self
 
+    @model_validator(mode="after")
+    def _refuse_any_origin_in_production(self) -> Settings:
+        if self.environment == "production" and "*" in self.cors_allow_origins:
+            raise ValueError(
+                'CREATORAUDIT_CORS_ALLOW_ORIGINS must list origins in production, not "*" '
+                "(any web page could call the API with a key it holds)"
+            )
+        return self
+
     @property
     def is_sqlite(self) -> bool:
         """True when the database is the embedded SQLite file."""
