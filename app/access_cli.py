@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeAlias
 
@@ -35,9 +36,11 @@ def cmd_org_persisted_only(settings: Settings, args: argparse.Namespace) -> int:
     async def work() -> int:
         org = await models.Organization.filter(id=args.org_id).first()
         if org is None:
+            print(f"error: no organization {args.org_id}", file=sys.stderr)
             return 2
         if args.enabled is not None:
             org = await organizations.set_persisted_only(org, args.enabled)
+        print(f"organization {org.id}: {_state(org.persisted_queries_only)}")
         return 0
 
     return asyncio.run(_with_orm(settings, work))
@@ -51,9 +54,11 @@ def cmd_key_persisted_only(settings: Settings, args: argparse.Namespace) -> int:
     async def work() -> int:
         key = await models.ApiKey.filter(id=args.key_id).first()
         if key is None:
+            print(f"error: no API key {args.key_id}", file=sys.stderr)
             return 2
         if args.enabled is not None:
             key = await api_keys.set_persisted_only(key, args.enabled)
+        print(f"key {key.id}: {_state(key.persisted_queries_only)}")
         return 0
 
     return asyncio.run(_with_orm(settings, work))
