@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from tortoise import Tortoise
 
 from app import db
+from app.access_cli import add_persisted_only_parsers
 from app.bench_cli import add_benchmark_parsers
 from app.logs import configure_logging
 from app.models import Scope
@@ -126,10 +127,14 @@ def cmd_key_create(settings: Settings, args: argparse.Namespace) -> int:
         if not await models.Organization.filter(id=args.org).exists():
             print(f"error: no organization {args.org}", file=sys.stderr)
             return 2
-        issued = await create_api_key(args.org, args.name, Scope[args.scope])
+        issued = await create_api_key(
+            args.org, args.name, Scope[args.scope], persisted_queries_only=args.persisted_only
+        )
+        only = ", persisted-only" if args.persisted_only else ""
         # Only the key on stdout: `KEY=$(creatoraudit key create …)` captures just the key.
         print(
-            f"key {issued.api_key.id} ({args.scope}) for organization {args.org}:", file=sys.stderr
+            f"key {issued.api_key.id} ({args.scope}{only}) for organization {args.org}:",
+            file=sys.stderr,
         )
         print(issued.secret)
         return 0
@@ -383,10 +388,16 @@ def build_parser() -> argparse.ArgumentParser:
         default="READ",
         help="READ: queries; WRITE: and mutations; ADMIN: and API keys (%(default)s)",
     )
+    key_create.add_argument(
+        "--persisted-only",
+        action="store_true",
+        help="the key runs only trusted documents (`documents load`)",
+    )
     key_create.set_defaults(func=cmd_key_create)
     key_revoke = key.add_parser("revoke", help="revoke an API key")
     key_revoke.add_argument("key_id", type=int, help="the numeric id `key create` printed")
     key_revoke.set_defaults(func=cmd_key_revoke)
+    add_persisted_only_parsers(org, key)
 
     backfill = sub.add_parser(
         "import",

@@ -76,15 +76,19 @@ def _open_request_services(app: Starlette, settings: Settings) -> None:
         schema._schema, settings.limits, documents.cache_size, documents.cache_bytes
     )
     registry: QueryRegistry = (
-        RedisQueryRegistry(redis, settings.persisted_queries.apq_ttl_seconds)
+        RedisQueryRegistry(redis, documents.apq_ttl_seconds, prefix=documents.apq_redis_prefix)
         if redis is not None
         else LocalQueryRegistry(max_bytes=documents.cache_bytes)
     )
-    trusted = TrustedDocuments(cache, settings.persisted_queries.trusted_cache_seconds)
+    trusted = TrustedDocuments(cache, documents.trusted_cache_seconds)
     app.state.document_resolver = DocumentResolver(cache, trusted, registry)
     limiter: RateLimiter | None = None
     if settings.rate_limit.enabled:
-        limiter = RedisRateLimiter(redis) if redis is not None else LocalRateLimiter()
+        limiter = (
+            RedisRateLimiter(redis, prefix=settings.rate_limit.redis_prefix)
+            if redis is not None
+            else LocalRateLimiter()
+        )
     app.state.rate_gate = RateGate(limiter, settings)
     # Per process, shared with nothing: answers of queries until their organization's data moves.
     size = settings.result_cache_bytes

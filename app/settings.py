@@ -71,24 +71,29 @@ class LimitSettings(BaseModel):
 
     max_depth: int = Field(default=12, ge=1)
     max_aliases: int = Field(default=30, ge=0)
-    # Tokens, fields and overlap checks are sized so that no document within them takes more
-    # than 50 ms to parse, measure and validate (`creatoraudit benchmark-limits`: the worst take
-    # ≈ 30 ms of CPU): parsing and validating cost ≈ 15 µs a token, ≈ 50 µs a field, 2-8 µs a
-    # check. GraphiQL's introspection query has 184 tokens and 230 fields, the dashboard 174
-    # and 98.
+    # Tokens, fields and overlap checks are sized so that no document within them keeps the
+    # event loop for more than 50 ms before it executes, even on a loaded machine
+    # (`creatoraudit benchmark-limits`, README: protection): parsing and validating cost
+    # ≈ 8 µs a token, ≈ 50 µs a field, 5-15 µs a check. GraphiQL's introspection query has
+    # 184 tokens and 230 fields, the dashboard 174 and 98, a document asking every scope's
+    # metrics, series and comparison (tests/metrics/harness.py) 435 fields.
     max_tokens: int = Field(default=1000, ge=1)
     max_batch_ids: int = Field(default=200, ge=1)
     # Fields of one selection set once its fragments are expanded, and of the whole document.
     max_fields_per_selection: int = Field(default=100, ge=1)
-    max_total_fields: int = Field(default=600, ge=1)
+    max_total_fields: int = Field(default=450, ge=1)
     # Comparisons graphql-core's OverlappingFieldsCanBeMerged rule may make: it is quadratic
     # in the fields and fragment spreads sharing a response path. Introspection and the
     # dashboard need 10.
-    max_overlap_checks: int = Field(default=1_500, ge=1)
+    max_overlap_checks: int = Field(default=1_000, ge=1)
     # Cost points one operation may ask for (README: the cost model).
     max_cost: int = Field(default=25_000, ge=1)
-    # Request bodies (POST) and query strings (GET) over this many bytes are refused with 413/414.
+    # Request bodies (POST) over this many bytes are refused with 413.
     max_body_bytes: int = Field(default=100_000, ge=1024)
+    # GET query strings over this many bytes are refused with 414. It must stay below what
+    # uvicorn's HTTP parser (httptools) accepts: a request target of at most 65,535 bytes, i.e.
+    # a query string of 65,526 after `/graphql?`; longer ones get uvicorn's own plain-text 400.
+    max_query_string_bytes: int = Field(default=60_000, ge=1024, le=65_000)
     # A body not received whole within this many seconds is refused with 408 and the connection
     # closed (slow-body clients). Slow headers need the front proxy (docker/nginx.conf).
     body_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
@@ -104,6 +109,9 @@ class RateLimitSettings(BaseModel):
     points: int = Field(default=100_000, ge=1, le=10_000_000)
     # An empty bucket is full again after this many seconds (refilled continuously).
     window_seconds: float = Field(default=60.0, gt=0)
+    # Buckets live in Redis at `<redis_prefix>:<API key id>`: give each deployment (or test
+    # session) sharing one Redis its own prefix, or equal key ids share a budget.
+    redis_prefix: str = Field(default="creatoraudit:ratelimit", min_length=1, max_length=200)
 
 
 class PersistedQuerySettings(BaseModel):
@@ -113,6 +121,9 @@ class PersistedQuerySettings(BaseModel):
     only: bool = False
     # How long an APQ registration lives in Redis after its last use.
     apq_ttl_seconds: int = Field(default=30 * 86400, ge=60)
+    # Registrations live in Redis at `<apq_redis_prefix><sha256>` (a hash names one text, so
+    # sharing them is harmless; a prefix of its own keeps a deployment's Redis to itself).
+    apq_redis_prefix: str = Field(default="creatoraudit:apq:", min_length=1, max_length=200)
     # Prepared (parsed, validated, measured) documents kept per process, by count and by
     # estimated bytes (README: hostile input); the same byte bound applies to the APQ
     # registrations kept in process memory when there is no Redis.
@@ -225,6 +236,15 @@ class Settings(BaseSettings):
     def _refuse_dev_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.secret_key.get_secret_value() == _DEV_SECRET:
             raise ValueError("CREATORAUDIT_SECRET_KEY must be set in production")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_any_origin_in_production(self) -> Settings:
+        if self.environment == "production" and "*" in self.cors_allow_origins:
+            raise ValueError(
+                'CREATORAUDIT_CORS_ALLOW_ORIGINS must list origins in production, not "*" '
+                "(any web page could call the API with a key it holds)"
+            )
         return self
 
     @property

@@ -26,8 +26,8 @@ from app.db_admin import scratch_database
 from app.main import create_app
 from app.models import Scope
 from app.services.api_keys import create_api_key
-from app.settings import Settings
-from tests.js.api_server import running_api_server
+from app.settings import PersistedQuerySettings, RateLimitSettings, Settings
+from tests.js.api_server import SESSION_PREFIX, running_api_server
 
 __all__ = ["GraphQLResponse", "Org", "Servers", "count_statements", "running_app"]
 
@@ -62,6 +62,9 @@ def settings(database_url: str) -> Settings:
         secret_key=SecretStr("test-secret-key"),
         log_json=False,
         embedded_worker=False,  # refresh tests run the worker explicitly
+        # Should a test add Redis: this session's own keys (see tests/js/api_server.py).
+        rate_limit=RateLimitSettings(redis_prefix=f"{SESSION_PREFIX}:ratelimit"),
+        persisted_queries=PersistedQuerySettings(apq_redis_prefix=f"{SESSION_PREFIX}:apq:"),
     )
 
 

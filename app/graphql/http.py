@@ -13,24 +13,21 @@ GET answers of persisted documents, an ETag.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from graphql import OperationDefinitionNode, OperationType, get_operation_ast
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from app import models
+from app.graphql.admission import Admitted, Refused, admit, refusal
 from app.graphql.context import build_context
-from app.graphql.cost import CostPlan, actual_cost, requested_cost
+from app.graphql.cost import actual_cost
 from app.graphql.errors import (
-    ApiError,
     BadUserInput,
     ErrorCode,
     PersistedQueryNotFound,
     PersistedQueryRequired,
-    QueryTooComplex,
     ServiceUnavailable,
     Unauthenticated,
 )
@@ -38,7 +35,6 @@ from app.graphql.graphiql import render_graphiql_page
 from app.graphql.http_request import (
     GRAPHQL_RESPONSE,
     JSON,
-    GraphQLRequest,
     HttpError,
     bearer_token,
     negotiate,
@@ -57,8 +53,7 @@ from app.graphql.http_response import (
     unavailable_response,
     with_extensions,
 )
-from app.graphql.input_bounds import check_variables
-from app.graphql.persisted import DocumentResolver, ResolvedDocument
+from app.graphql.persisted import DocumentResolver
 from app.graphql.rate_limiting import UNAVAILABLE_RETRY_SECONDS, RateGate, Spent
 from app.graphql.result_cache import CachedAnswer, ResultCache
 from app.graphql.schema import schema
@@ -71,26 +66,6 @@ from app.settings import Settings
 __all__ = ["format_error", "graphql_endpoint"]
 
 logger = logging.getLogger("creatoraudit.graphql")
-
-
-class Refused(Exception):
-    """A request answered with errors before anything executed."""
-
-    def __init__(self, status: int, errors: list[dict[str, Any]], headers: dict[str, str]) -> None:
-        super().__init__("refused")
-        self.status = status
-        self.errors = errors
-        self.headers = headers
-
-
-@dataclass(frozen=True, slots=True)
-class Admitted:
-    """A request ready to execute: its document, operation and requested cost."""
-
-    params: GraphQLRequest
-    resolved: ResolvedDocument
-    operation: OperationDefinitionNode
-    cost: CostPlan
 
 
 async def graphql_endpoint(request: Request) -> Response:
@@ -139,14 +114,14 @@ async def _authenticate(request: Request) -> models.ApiKey:
 async def _handle(request: Request, settings: Settings, media_type: str) -> Response:
     api_key = await _authenticate(request)
     gate: RateGate = request.app.state.rate_gate
+    gate.refuse_early(api_key)
     try:
         admitted: Admitted | Refused = await _admit(request, settings, api_key, media_type)
     except Refused as refused:
         admitted = refused
-    # One spend per authenticated request: a refused request costs one point.
-    spent = await gate.spend(
-        api_key, admitted.cost.requested if isinstance(admitted, Admitted) else 1
-    )
+    # One spend per authenticated request: its cost plus the preparation of a new document; a
+    # refused request its preparation, or one point.
+    spent = await gate.spend(api_key, admitted.charge)
     if isinstance(admitted, Refused):
         return render(
             {"errors": admitted.errors},
@@ -163,64 +138,40 @@ async def _handle(request: Request, settings: Settings, media_type: str) -> Resp
     return await _run(request, settings, api_key, admitted, spent, media_type)
 
 
-def _refusal(error: ApiError, status: int, headers: dict[str, str] | None = None) -> Refused:
-    return Refused(status, [error_payload(error)], headers or {})
-
-
 async def _admit(
     request: Request, settings: Settings, api_key: models.ApiKey, media_type: str
 ) -> Admitted:
-    document_error_status = 400 if media_type == GRAPHQL_RESPONSE else 200
     try:
+        limits = settings.limits
         params = await read_request(
-            request, settings.limits.max_body_bytes, settings.limits.body_read_timeout_seconds
+            request,
+            limits.max_body_bytes,
+            limits.body_read_timeout_seconds,
+            limits.max_query_string_bytes,
         )
     except HttpError as exc:
-        raise _refusal(exc.error, exc.status, exc.headers) from None
+        raise refusal(exc.error, exc.status, exc.headers) from None
     request.state.operation_name = params.operation_name
     resolver: DocumentResolver = request.app.state.document_resolver
     try:
         resolved = await resolver.resolve(params.document, _persisted_only(settings, api_key))
     except PersistedQueryNotFound as exc:
-        raise _refusal(exc, exc.status) from None
+        raise refusal(exc, exc.status) from None
     except RegistryUnavailable as exc:
         OUTAGES.failed(Service.REDIS, exc)
         unavailable = ServiceUnavailable("Persisted queries are unavailable; retry shortly")
-        raise _refusal(unavailable, 503, {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)}) from None
+        raise refusal(unavailable, 503, {"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)}) from None
     except (BadUserInput, PersistedQueryRequired) as exc:
-        raise _refusal(exc, 400) from None
-    prepared = resolved.prepared
-    if prepared.refusal is not None:
-        raise _refusal(prepared.refusal, document_error_status)
-    if prepared.errors or prepared.document is None:
-        errors = [format_error(e, request.state.request_id) for e in prepared.errors]
-        raise Refused(document_error_status, errors, {})
-    operation = get_operation_ast(prepared.document, params.operation_name)
-    if operation is None:
-        raise _refusal(_unknown_operation(params.operation_name), document_error_status)
-    note_operation(request.scope, operation)
-    too_long = check_variables(prepared.variable_limits, params.variables)
-    if too_long is not None:
-        raise _refusal(too_long, document_error_status)
-    if request.method == "GET" and operation.operation is not OperationType.QUERY:
-        kind = operation.operation.value.capitalize()
-        raise _refusal(BadUserInput(f"{kind}s are not allowed over GET"), 405, {"Allow": "POST"})
-    cost = requested_cost(schema._schema, prepared.document, operation, params.variables)
-    if cost.requested > settings.limits.max_cost:
-        too_costly = QueryTooComplex(
-            f"The operation would cost {cost.requested} points; the maximum is "
-            f"{settings.limits.max_cost}",
-            cost=cost.requested,
-            maxCost=settings.limits.max_cost,
-        )
-        raise _refusal(too_costly, document_error_status)
-    return Admitted(params, resolved, operation, cost)
-
-
-def _unknown_operation(name: str | None) -> BadUserInput:
-    if name is None:
-        return BadUserInput("The document holds several operations: name one in operationName")
-    return BadUserInput(f"No operation named {name!r} in the document", field="operationName")
+        raise refusal(exc, 400) from None
+    return admit(
+        params,
+        resolved,
+        request.method,
+        settings.limits,
+        error_status=400 if media_type == GRAPHQL_RESPONSE else 200,
+        request_id=request.state.request_id,
+        note=lambda operation: note_operation(request.scope, operation),
+    )
 
 
 def _persisted_only(settings: Settings, api_key: models.ApiKey) -> bool:
@@ -245,7 +196,8 @@ async def _run(
         None if cache is None else cache.key(api_key, prepared, admitted.operation, admitted.params)
     )
     if key is not None and cache is not None and (hit := cache.get(key)) is not None:
-        extensions = spent.cost_extension_of(admitted.cost, hit.actual_cost)
+        charge = admitted.resolved.charge
+        extensions = spent.cost_extension_of(admitted.cost, charge, hit.actual_cost)
         headers = dict(spent.headers)
         return _answer(request, admitted, hit.core, extensions, 200, media_type, headers, hit)
     request_id: str = request.state.request_id
@@ -276,12 +228,13 @@ async def _run(
         status = 503
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     core = orjson.dumps(payload)
+    preparation = admitted.resolved.charge
     if key is None or cache is None or errors or not executed or context.response_headers:
-        extensions = spent.cost_extension(admitted.cost, result.data)
+        extensions = spent.cost_extension(admitted.cost, preparation, result.data)
     else:
         actual = actual_cost(admitted.cost, result.data)
         cache.put(key, core, actual)
-        extensions = spent.cost_extension_of(admitted.cost, actual)
+        extensions = spent.cost_extension_of(admitted.cost, preparation, actual)
     return _answer(request, admitted, core, extensions, status, media_type, headers)
 
 

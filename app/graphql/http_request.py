@@ -140,7 +140,12 @@ def _from_mapping(data: dict[str, Any]) -> GraphQLRequest:
 
 def _from_query_string(request: Request, max_bytes: int) -> GraphQLRequest:
     if len(request.scope.get("query_string", b"")) > max_bytes:
-        raise HttpError(414, BadUserInput(f"The query string exceeds {max_bytes} bytes"))
+        refused = BadUserInput(
+            f"The query string exceeds {max_bytes} bytes; send long documents by POST",
+            reason="TOO_LONG",
+            maxLength=max_bytes,
+        )
+        raise HttpError(414, refused)
     params = request.query_params
     mapping: dict[str, Any] = {
         "query": params.get("query"),
@@ -180,10 +185,12 @@ async def read_body(request: Request, max_bytes: int, read_seconds: float) -> by
     return b"".join(chunks)
 
 
-async def read_request(request: Request, max_bytes: int, read_seconds: float) -> GraphQLRequest:
+async def read_request(
+    request: Request, max_bytes: int, read_seconds: float, max_query_string_bytes: int
+) -> GraphQLRequest:
     """Parse a GET query string or a POST JSON body into request parameters."""
     if request.method == "GET":
-        return _from_query_string(request, max_bytes)
+        return _from_query_string(request, max_query_string_bytes)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
         raise HttpError(
@@ -191,7 +198,11 @@ async def read_request(request: Request, max_bytes: int, read_seconds: float) ->
             BadUserInput("POST bodies must be application/json"),
             {"Accept": JSON},
         )
-    body = await read_body(request, max_bytes, read_seconds)
+    return parse_json_body(await read_body(request, max_bytes, read_seconds))
+
+
+def parse_json_body(body: bytes) -> GraphQLRequest:
+    """The parameters of a POST body (application/json)."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:

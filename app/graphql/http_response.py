@@ -22,8 +22,9 @@ _CLIENT_INPUT_ERRORS = (StrawberryInputCoercionError,)
 # Database and Redis outages seen by this API process: one log line when one starts and ends.
 OUTAGES = OutageLog("the API")
 
-# GET answers of persisted documents: private to the key's tenant, revalidated every time.
-CACHEABLE_HEADERS = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
+# GET answers of persisted documents: private to the key's tenant, revalidated every time; the
+# media type (application/graphql-response+json or application/json) follows Accept.
+CACHEABLE_HEADERS = {"Cache-Control": "private, no-cache", "Vary": "Authorization, Accept"}
 
 
 def error_payload(error: ApiError) -> dict[str, Any]:

@@ -52,6 +52,9 @@ class ResolvedDocument:
     by_reference: bool
     # Text sent with its APQ hash: register it once it proved valid.
     register: bool = False
+    # Points charged for preparing the document in this request (0: it was prepared before;
+    # trusted documents are the operator's and never charged).
+    charge: int = 0
 
 
 class TrustedDocuments:
@@ -89,7 +92,7 @@ class TrustedDocuments:
         if hit is not None and hit[0] > now:
             return hit[1]
         row = await find(key)
-        prepared = self._cache.prepare(row.body, row.sha256) if row is not None else None
+        prepared = self._cache.prepare(row.body, row.sha256)[0] if row is not None else None
         if len(memo) > 10_000:
             memo.clear()  # a flood of random ids must not grow memory
         memo[key] = (now + (self._ttl if prepared else min(self._ttl, _MISS_SECONDS)), prepared)
@@ -122,7 +125,8 @@ class DocumentResolver:
             if trusted is None or trusted.text != request.query:
                 raise PersistedQueryRequired()
             return ResolvedDocument(trusted, by_reference=False)
-        return ResolvedDocument(self._cache.prepare(request.query), by_reference=False)
+        prepared, charge = self._cache.prepare(request.query)
+        return ResolvedDocument(prepared, by_reference=False, charge=charge)
 
     async def _by_document_id(self, document_id: str) -> ResolvedDocument:
         prepared = await self._trusted.by_id(document_id)
@@ -143,14 +147,16 @@ class DocumentResolver:
                 raise PersistedQueryNotFound()
             raise PersistedQueryRequired()
         if query is not None:
-            return ResolvedDocument(self._cache.prepare(query, sha256), False, register=True)
-        prepared = self._cache.get(sha256)
-        if prepared is None:
-            text = await self._registry.get(sha256)
-            if text is None:
-                raise PersistedQueryNotFound()
-            prepared = self._cache.prepare(text, sha256)
-        return ResolvedDocument(prepared, by_reference=True)
+            prepared, charge = self._cache.prepare(query, sha256)
+            return ResolvedDocument(prepared, False, register=True, charge=charge)
+        cached = self._cache.get(sha256)
+        if cached is not None:
+            return ResolvedDocument(cached, by_reference=True)
+        text = await self._registry.get(sha256)
+        if text is None:
+            raise PersistedQueryNotFound()
+        prepared, charge = self._cache.prepare(text, sha256)
+        return ResolvedDocument(prepared, by_reference=True, charge=charge)
 
     async def register(self, resolved: ResolvedDocument) -> None:
         """Keep a valid APQ registration for every API process."""

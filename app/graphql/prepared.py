@@ -11,17 +11,18 @@ from graphql import (
     DocumentNode,
     GraphQLError,
     GraphQLSchema,
-    GraphQLSyntaxError,
     Token,
-    parse,
     validate,
 )
 from strawberry.extensions import SchemaExtension
 
-from app.graphql import input_bounds, limits
+from app.graphql import input_bounds, limits, speedups
 from app.graphql.errors import ApiError, QueryTooComplex
+from app.graphql.lexer import parse_document
 from app.services.trusted_documents import sha256_hex
 from app.settings import LimitSettings
+
+speedups.install()
 
 # What a prepared document costs in memory, estimated from its text and tokens (graphql-core
 # keeps every token, comments included, linked from the AST). Measured in
@@ -47,7 +48,39 @@ def _tokens(document: DocumentNode | None) -> int:
 
 def estimated_bytes(text: str, document: DocumentNode | None) -> int:
     """Memory a prepared document of `text` is counted for in the cache."""
-    return TEXT_COPIES * sys.getsizeof(text) + ENTRY_BYTES + TOKEN_BYTES * _tokens(document)
+    return estimated_size(text, _tokens(document))
+
+
+def estimated_size(text: str, tokens: int) -> int:
+    """Memory a prepared document of `text` with `tokens` tokens is counted for."""
+    return TEXT_COPIES * sys.getsizeof(text) + ENTRY_BYTES + TOKEN_BYTES * tokens
+
+
+# What preparing a new document is charged (README: cost model), in rate-limit points: about
+# what the same CPU time costs when spent executing (≈ 35 points per ms). Measured by
+# `creatoraudit benchmark-limits` on the worst documents the limits admit.
+TOKENS_PER_POINT = 4
+POINTS_PER_FIELD = 1
+CHECKS_PER_POINT = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """What preparing a document did: tokens lexed, fields and field comparisons validated."""
+
+    tokens: int = 0
+    fields: int = 0
+    checks: int = 0
+
+    @property
+    def points(self) -> int:
+        """The rate-limit points this preparation is charged (at least 1)."""
+        return max(
+            1,
+            -(-self.tokens // TOKENS_PER_POINT)
+            + self.fields * POINTS_PER_FIELD
+            + -(-self.checks // CHECKS_PER_POINT),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +96,8 @@ class PreparedDocument:
     errors: tuple[GraphQLError, ...] = field(default=())
     # Maximum length of the strings each variable may hold (app.graphql.input_bounds).
     variable_limits: input_bounds.Limits = field(default_factory=dict)
+    # What preparing it took: charged to the request that prepared it.
+    work: Work = field(default_factory=Work)
 
     @property
     def ok(self) -> bool:
@@ -74,27 +109,33 @@ def prepare(
     text: str, sha256: str, schema: GraphQLSchema, settings: LimitSettings
 ) -> PreparedDocument:
     """Parse with a token cap, bound the document's shape, then validate it."""
-    try:
-        document = parse(text, max_tokens=settings.max_tokens)
-    except GraphQLSyntaxError as exc:
-        if "tokens. Parsing aborted" in exc.message:
+    parsed = parse_document(text, settings.max_tokens)
+    document, work = parsed.document, Work(parsed.tokens)
+    if document is None:
+        error = parsed.error
+        assert error is not None
+        if "tokens. Parsing aborted" in error.message:
             refusal = QueryTooComplex(
                 f"The document has more than {settings.max_tokens} tokens",
                 maxTokens=settings.max_tokens,
             )
-            return PreparedDocument(text, sha256, refusal=refusal)
-        return PreparedDocument(text, sha256, errors=(exc,))
+            return PreparedDocument(text, sha256, refusal=refusal, work=work)
+        return PreparedDocument(text, sha256, errors=(error,), work=work)
+    # One measure of the whole document: validation visits every operation and fragment.
+    shape = limits.measure(document, None, settings)
     try:
-        # One measure of the whole document: validation visits every operation and fragment.
-        limits.enforce(limits.measure(document, None, settings), settings)
+        limits.enforce(shape, settings)
     except QueryTooComplex as exc:
-        return PreparedDocument(text, sha256, document, refusal=exc)
+        return PreparedDocument(text, sha256, document, refusal=exc, work=work)
+    work = Work(parsed.tokens, shape.total_fields, shape.overlap_checks)
     rules = limits.validation_rules(settings.introspection)
     errors = tuple(validate(schema, document, rules, max_errors=limits.MAX_VALIDATION_ERRORS))
     if errors:
-        return PreparedDocument(text, sha256, document, errors=errors)
+        return PreparedDocument(text, sha256, document, errors=errors, work=work)
     bad_literal, variable_limits = input_bounds.scan_document(document)
-    return PreparedDocument(text, sha256, document, bad_literal, variable_limits=variable_limits)
+    return PreparedDocument(
+        text, sha256, document, bad_literal, variable_limits=variable_limits, work=work
+    )
 
 
 class DocumentCache:
@@ -130,22 +171,24 @@ class DocumentCache:
         self._entries.move_to_end(sha256)
         return entry[0]
 
-    def prepare(self, text: str, sha256: str | None = None) -> PreparedDocument:
-        """The prepared document of `text`, from the cache or prepared now and kept."""
+    def prepare(self, text: str, sha256: str | None = None) -> tuple[PreparedDocument, int]:
+        """The prepared document of `text`, from the cache or prepared now and kept, and the
+        points its preparation is charged (0 when it came from the cache)."""
         digest = sha256 or sha256_hex(text)
         cached = self.get(digest)
         if cached is not None:
-            return cached
+            return cached, 0
         prepared = prepare(text, digest, self._schema, self._settings)
-        size = estimated_bytes(text, prepared.document)
+        charged = prepared.work.points
+        size = estimated_size(text, prepared.work.tokens if prepared.document else 0)
         if size > self._max_bytes:
-            return prepared
+            return prepared, charged
         self._entries[digest] = (prepared, size)
         self._bytes += size
         while len(self._entries) > self._capacity or self._bytes > self._max_bytes:
             _, (_, dropped) = self._entries.popitem(last=False)
             self._bytes -= dropped
-        return prepared
+        return prepared, charged
 
 
 class UsePreparedDocument(SchemaExtension):

@@ -32,13 +32,18 @@ class Spent:
     decision: RateDecision | None
     headers: dict[str, str] = field(default_factory=dict)
 
-    def cost_extension(self, plan: CostPlan, data: dict[str, Any] | None) -> dict[str, Any] | None:
-        """`extensions.cost` of the response: requested and actual cost, and the budget."""
+    def cost_extension(
+        self, plan: CostPlan, preparation: int, data: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """`extensions.cost` of the response: requested and actual cost, the preparation of a
+        new document, and the budget."""
         if self.decision is None:
             return None
-        return self.cost_extension_of(plan, actual_cost(plan, data))
+        return self.cost_extension_of(plan, preparation, actual_cost(plan, data))
 
-    def cost_extension_of(self, plan: CostPlan, actual: int) -> dict[str, Any] | None:
+    def cost_extension_of(
+        self, plan: CostPlan, preparation: int, actual: int
+    ) -> dict[str, Any] | None:
         """`extensions.cost` for an answer whose actual cost is known (a cached one)."""
         if self.decision is None:
             return None
@@ -46,6 +51,7 @@ class Spent:
             "cost": {
                 "requested": plan.requested,
                 "actual": actual,
+                "preparation": preparation,
                 "limit": self.decision.limit,
                 "remaining": self.decision.remaining,
                 "resetAt": reset_at_iso(self.decision),
@@ -73,6 +79,22 @@ class RateGate:
     def __init__(self, limiter: RateLimiter | None, settings: Settings) -> None:
         self._limiter = limiter
         self._settings = settings
+
+    def refuse_early(self, api_key: models.ApiKey) -> None:
+        """HttpError 429 before the request is read, when its key is known not to hold a point.
+
+        An exhausted key's requests then cost no preparation of their documents (and no Redis
+        round trip): nothing but time refills a bucket.
+        """
+        if self._limiter is None:
+            return
+        limit = effective_limit(api_key.organization, self._settings)
+        window = self._settings.rate_limit.window_seconds
+        decision = self._limiter.known_refusal(api_key.id, 1, limit, window)
+        if decision is not None:
+            raise HttpError(
+                429, _refusal(decision), {**rate_headers(decision), **_retry_after(decision)}
+            )
 
     async def spend(self, api_key: models.ApiKey, cost: int) -> Spent:
         """Spend `cost` points of the key's budget; raises HttpError 429 or 503."""

@@ -14,6 +14,7 @@ from app.graphql.execution import CachedNameConverter, FastExecutionContext
 from app.graphql.mutations.accounts import AccountMutations
 from app.graphql.mutations.api_keys import ApiKeyMutations
 from app.graphql.mutations.creators import CreatorMutations
+from app.graphql.mutations.persisted_only import PersistedOnlyMutations
 from app.graphql.mutations.rate_limits import RateLimitMutations
 from app.graphql.mutations.refresh import RefreshMutations
 from app.graphql.mutations.videos import VideoMutations
@@ -40,6 +41,7 @@ class Mutation(
     ApiKeyMutations,
     RefreshMutations,
     RateLimitMutations,
+    PersistedOnlyMutations,
 ):
     """The root mutation type."""
 

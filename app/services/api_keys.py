@@ -64,3 +64,10 @@ async def revoke_api_key(api_key: models.ApiKey) -> models.ApiKey:
         async with versions.writing(api_key.organization_id):
             await api_key.save(update_fields=["revoked_at"])
     return api_key
+
+
+async def set_persisted_only(api_key: models.ApiKey, enabled: bool) -> models.ApiKey:
+    """Let the key run only trusted documents (or any again), from its next request on."""
+    api_key.persisted_queries_only = enabled
+    await api_key.save(update_fields=["persisted_queries_only"])
+    return api_key

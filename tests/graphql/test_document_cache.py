@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.graphql.prepared import DocumentCache, estimated_bytes, prepare
+from app.graphql.prepared import DocumentCache, estimated_bytes, estimated_size, prepare
 from app.graphql.schema import schema
 from app.services.query_registry import LocalQueryRegistry
 from app.services.trusted_documents import sha256_hex
@@ -68,6 +68,10 @@ HOSTILE = {
 def test_the_estimate_covers_what_a_prepared_document_really_holds(text: str) -> None:
     prepared = prepare(text, sha256_hex(text), schema._schema, LIMITS)
     assert estimated_bytes(text, prepared.document) >= deep_size(prepared)
+    if prepared.document is not None:  # the lexer counted every token the document keeps
+        assert estimated_size(text, prepared.work.tokens) == estimated_bytes(
+            text, prepared.document
+        )
 
 
 def test_many_large_distinct_documents_stay_within_the_byte_bound() -> None:
@@ -87,8 +91,8 @@ def test_many_large_distinct_documents_stay_within_the_byte_bound() -> None:
 
 def test_a_document_larger_than_the_whole_cache_is_not_kept() -> None:
     cache = DocumentCache(schema._schema, LIMITS, capacity=100, max_bytes=100_000)
-    small = cache.prepare("{ viewer { apiKey { name } } }")
-    huge = cache.prepare(HOSTILE["long string"])
+    small, _ = cache.prepare("{ viewer { apiKey { name } } }")
+    huge, _ = cache.prepare(HOSTILE["long string"])
     assert huge.refusal is not None  # still answered: the query is too long
     assert cache.get(huge.sha256) is None
     assert cache.get(small.sha256) is small

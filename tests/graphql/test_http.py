@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
-import httpx
 import pytest
 
 from app.models import Scope
 from app.settings import LimitSettings
 from tests.conftest import Org
-from tests.js.api_server import running_api_server
 
 VIEWER = "query Viewer { viewer { organization { id name } apiKey { name scopes } } }"
 
@@ -230,23 +227,6 @@ async def test_a_body_over_the_limit_is_413_before_it_is_read(org: Org) -> None:
         "/graphql", json={"query": VIEWER + " " * 90_000}, headers=headers
     )
     assert within.status_code == 200
-
-
-async def test_a_query_string_over_the_limit_is_414(
-    org: Org, database_url: str, tmp_path: Path
-) -> None:
-    # httpx refuses URLs over 64 KiB, so this server gets a smaller limit.
-    env = {"CREATORAUDIT_LIMITS__MAX_BODY_BYTES": "2048"}
-    with running_api_server(database_url, tmp_path, env) as server:
-        async with httpx.AsyncClient(base_url=server.base_url) as client:
-            headers = {"Authorization": f"Bearer {org.keys[Scope.READ]}"}
-            long = await client.get(
-                "/graphql", params={"query": VIEWER + " " * 2100}, headers=headers
-            )
-            short = await client.get("/graphql", params={"query": VIEWER}, headers=headers)
-    assert long.status_code == 414
-    assert long.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    assert short.status_code == 200
 
 
 async def test_other_methods_get_a_coded_json_405_and_options_is_answered(org: Org) -> None:

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +25,13 @@ INSTALL_STEP = "npm ci --prefix tests/js"
 # The console script installed next to the interpreter running the tests: what users run.
 CREATORAUDIT = Path(sys.executable).parent / "creatoraudit"
 STARTUP_SECONDS = 30.0
+# Redis keys of this test session's servers: other sessions on the same Redis (another engineer,
+# the other database engine) reuse the same API key ids, and must not share their buckets.
+SESSION_PREFIX = f"creatoraudit-test-{uuid.uuid4().hex[:12]}"
+SESSION_REDIS_ENV = {
+    "CREATORAUDIT_RATE_LIMIT__REDIS_PREFIX": f"{SESSION_PREFIX}:ratelimit",
+    "CREATORAUDIT_PERSISTED_QUERIES__APQ_REDIS_PREFIX": f"{SESSION_PREFIX}:apq:",
+}
 STOP_SECONDS = 15.0
 
 
@@ -93,6 +101,7 @@ def _server_env(database_url: str, extra_env: Mapping[str, str]) -> dict[str, st
             "CREATORAUDIT_EMBEDDED_WORKER": "false",
             "CREATORAUDIT_SECRET_KEY": "js-client-tests-secret-key",
             "CREATORAUDIT_LOG_JSON": "true",
+            **SESSION_REDIS_ENV,
         }
     )
     env.update(extra_env)

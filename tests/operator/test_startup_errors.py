@@ -8,7 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
+from app.settings import Settings
 from tests.js.api_server import CREATORAUDIT, free_port
 
 # PostgreSQL's test server (trust authentication: a wrong password cannot be shown here).
@@ -128,3 +130,25 @@ def test_demo_on_a_busy_port(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         result = start("demo", "--port", str(free_port()), "--simulator-port", str(port), env=env)
     assert_one_line(result, f"the simulator cannot listen on 127.0.0.1:{port}", "--simulator-port")
+
+
+def test_any_origin_is_refused_in_production() -> None:
+    env = {
+        "CREATORAUDIT_ENVIRONMENT": "production",
+        "CREATORAUDIT_SECRET_KEY": "a-real-production-secret",
+        "CREATORAUDIT_CORS_ALLOW_ORIGINS": '["https://app.example.com", "*"]',
+    }
+    result = start("serve", env=env)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("error: ")
+    assert 'CREATORAUDIT_CORS_ALLOW_ORIGINS must list origins in production, not "*"' in (
+        result.stderr
+    )
+    # The same list is accepted outside production, and a real list in production.
+    secret = SecretStr("a-real-production-secret")
+    assert Settings(environment="development", cors_allow_origins=["*"]).cors_allow_origins
+    listed = ["https://app.example.com"]
+    production = Settings(environment="production", secret_key=secret, cors_allow_origins=listed)
+    assert production.cors_allow_origins == listed

@@ -11,21 +11,26 @@ import httpx
 import orjson
 import pytest
 
+from app.bench.limits import deep_tree
+from app.graphql.lexer import parse_document
+from app.graphql.shape import measure
 from app.models import Scope
 from app.services import trusted_documents
 from app.services.trusted_documents import ManifestEntry
+from app.settings import LimitSettings
 from tests.conftest import GraphQLResponse, Org, Servers
 from tests.js.api_server import running_api_server
 
-# 700 × the same small selection: quadratic to validate; refused before validation.
-HOSTILE = "{ " + " ".join("viewer { apiKey { id } }" for _ in range(700)) + " }"
-WIDE = (
-    "query Wide { "
-    + " ".join(f"f{i}: viewer {{ id }}" for i in range(25))
-    + " "
-    + " ".join("viewer { organization { id name } }" for _ in range(120))
-    + " }"
-)
+# Under the token cap, each over one limit that bounds validation's quadratic or linear work.
+TOO_MANY_FIELDS = "{ " + " ".join(deep_tree(i) for i in range(5)) + " }"  # 495 fields
+TOO_MANY_CHECKS = "{ viewer { apiKey { " + " ".join(["id"] * 60) + " } } }"  # 1,770 checks
+# 700 × the same small selection: refused by the parser's token cap.
+TOO_MANY_TOKENS = "{ " + " ".join("viewer { apiKey { id } }" for _ in range(700)) + " }"
+HOSTILE = {
+    "fields": (TOO_MANY_FIELDS, "totalFields"),
+    "overlap": (TOO_MANY_CHECKS, "overlapChecks"),
+    "tokens": (TOO_MANY_TOKENS, "maxTokens"),
+}
 COSTLY = (
     "query Costly { accounts(first: 200) { nodes { videos(first: 200) { nodes { "
     "metrics(window: {preset: D7}) { views } } } } } }"
@@ -52,29 +57,51 @@ async def get(client: httpx.AsyncClient, key: str, params: dict[str, str]) -> Gr
     return GraphQLResponse.of(response)
 
 
-@pytest.mark.parametrize("document", [HOSTILE, WIDE], ids=["700-repeats", "wide"])
-async def test_oversized_documents_are_refused_on_every_path_and_never_registered(
-    org: Org, document: str, shared_servers: Servers
+def test_the_documents_are_under_the_token_cap_and_over_one_limit() -> None:
+    limits = LimitSettings()
+    for name in ("fields", "overlap"):
+        parsed = parse_document(HOSTILE[name][0], limits.max_tokens)
+        assert parsed.document is not None
+        assert parsed.tokens < limits.max_tokens
+        shape = measure(parsed.document, None, limits)
+        assert (shape.total_fields > limits.max_total_fields) is (name == "fields")
+        assert (shape.overlap_checks > limits.max_overlap_checks) is (name == "overlap")
+        assert shape.max_selection_fields <= limits.max_fields_per_selection
+        assert shape.depth <= limits.max_depth
+        assert shape.aliases <= limits.max_aliases
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+async def test_hostile_documents_are_refused_on_every_path_and_never_registered(
+    org: Org, name: str, shared_servers: Servers
 ) -> None:
+    document, detail = HOSTILE[name]
     key = org.keys[Scope.READ]
     text = f"# {uuid.uuid4()}\n{document}"
     hashed = orjson.dumps(apq(text)).decode()
+    document_id = f"hostile-{uuid.uuid4().hex[:8]}"
+    # Loading through the service skips the CLI's checks: as if the limits were lowered since.
+    await trusted_documents.load([ManifestEntry(document_id, text)], "tests")
     answers = [
         await post(org.client, key, {"query": text}),
         await get(org.client, key, {"query": text}),
         await post(org.client, key, {"query": text, "extensions": apq(text)}),
         await get(org.client, key, {"query": text, "extensions": hashed}),
+        await post(org.client, key, {"documentId": document_id}),
+        await get(org.client, key, {"documentId": document_id}),
     ]
     for answer in answers:
         assert answer.codes == ["QUERY_TOO_COMPLEX"], answer.body
+        assert detail in answer.errors[0]["extensions"]
         assert "data" not in answer.body
-    # This process remembers its verdict; a process sharing the registry finds nothing.
-    assert (await post(org.client, key, {"extensions": apq(text)})).codes == ["QUERY_TOO_COMPLEX"]
+    await trusted_documents.remove([document_id], None)
     first, second = shared_servers
-    assert (await post(first, key, {"query": text, "extensions": apq(text)})).codes == [
+    other = f"# {uuid.uuid4()}\n{document}"
+    assert (await post(first, key, {"query": other, "extensions": apq(other)})).codes == [
         "QUERY_TOO_COMPLEX"
     ]
-    assert (await post(second, key, {"extensions": apq(text)})).codes == [
+    # Not registered: a process sharing the registry finds nothing under the hash.
+    assert (await post(second, key, {"extensions": apq(other)})).codes == [
         "PERSISTED_QUERY_NOT_FOUND"
     ]
 

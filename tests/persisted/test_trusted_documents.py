@@ -179,6 +179,7 @@ async def test_etag_and_304_for_get_answers_of_persisted_documents(org: Org) -> 
     etag = first.headers["etag"]
     assert first.headers["cache-control"] == "private, no-cache"
     assert "Authorization" in first.headers["vary"]
+    assert "Accept" in first.headers["vary"]  # the media type follows it
     assert first.json()["data"] == {"accounts": {"totalCount": 0}}
     same = await org.client.get(
         "/graphql", params={"documentId": document_id}, headers={**headers, "If-None-Match": etag}

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -56,16 +60,26 @@ async def test_every_authenticated_response_carries_the_headers(org: Org) -> Non
     assert "x-ratelimit-limit" not in anonymous.headers
 
 
+async def warm(client: httpx.AsyncClient, org: Org, *documents: str) -> None:
+    """Prepare documents in an API process with another key (buckets are per key)."""
+    for document in documents:
+        assert (await post(client, org.keys[Scope.ADMIN], {"query": document})).status == 200
+
+
 async def test_rate_limit_field_extensions_and_headers_agree(org: Org) -> None:
-    result = await post(org.client, org.keys[Scope.READ], {"query": RATE})
-    field = result.data["rateLimit"]
-    assert result.extensions is not None
-    cost = result.extensions["cost"]
-    assert field["cost"] == cost["requested"] == 1
-    assert field["limit"] == cost["limit"] == int(result.headers["x-ratelimit-limit"])
-    assert field["remaining"] == cost["remaining"] == remaining(result)
-    assert field["resetAt"] == cost["resetAt"]
-    assert cost["actual"] <= cost["requested"]
+    document = f"# {uuid.uuid4()}\n{RATE}"
+    for preparation in (True, False):
+        result = await post(org.client, org.keys[Scope.READ], {"query": document})
+        field = result.data["rateLimit"]
+        assert result.extensions is not None
+        cost = result.extensions["cost"]
+        assert cost["requested"] == 1
+        assert (cost["preparation"] > 0) is preparation
+        assert field["cost"] == cost["requested"] + cost["preparation"]
+        assert field["limit"] == cost["limit"] == int(result.headers["x-ratelimit-limit"])
+        assert field["remaining"] == cost["remaining"] == remaining(result)
+        assert field["resetAt"] == cost["resetAt"]
+        assert cost["actual"] <= cost["requested"]
 
 
 async def test_over_budget_is_429_and_nothing_executes(org: Org) -> None:
@@ -97,8 +111,9 @@ async def test_an_operation_costlier_than_the_maximum_is_too_complex(org: Org) -
 
 
 async def test_parallel_requests_never_overspend(org: Org) -> None:
-    await limit_org(org, 20)
     key = org.keys[Scope.READ]
+    await warm(org.client, org, RATE)
+    await limit_org(org, 20)
     answers = await asyncio.gather(*(post(org.client, key, {"query": RATE}) for _ in range(60)))
     assert sorted(a.status for a in answers) == [200] * 20 + [429] * 40
 
@@ -106,9 +121,11 @@ async def test_parallel_requests_never_overspend(org: Org) -> None:
 async def test_two_api_processes_spend_one_budget_through_redis(
     org: Org, shared_servers: Servers
 ) -> None:
-    await limit_org(org, 12)
     key = org.keys[Scope.READ]
     first, second = shared_servers
+    await warm(first, org, RATE)
+    await warm(second, org, RATE)
+    await limit_org(org, 12)
     statuses = []
     for index in range(16):
         client = first if index % 2 == 0 else second
@@ -119,9 +136,11 @@ async def test_two_api_processes_spend_one_budget_through_redis(
 async def test_without_redis_each_process_has_its_own_bucket(
     org: Org, embedded_servers: Servers
 ) -> None:
-    await limit_org(org, 3)
     key = org.keys[Scope.READ]
     first, second = embedded_servers
+    await warm(first, org, RATE)
+    await warm(second, org, RATE)
+    await limit_org(org, 3)
     assert [(await post(first, key, {"query": RATE})).status for _ in range(4)] == [200] * 3 + [429]
     assert (await post(second, key, {"query": RATE})).status == 200
 
@@ -136,3 +155,52 @@ async def test_a_disabled_limiter_sends_no_headers(
     assert result.data == {"rateLimit": None}
     assert "x-ratelimit-limit" not in result.headers
     assert result.extensions is None
+
+
+SET_RATE = (
+    "mutation($p: Int) { setRateLimit(points: $p) { rateLimitPolicy { points } "
+    "userErrors { code } } }"
+)
+PAGE = "{ accounts(first: 199) { nodes { id } } }"  # 200 points
+TWO_PAGES = "{ a: accounts(first: 200) { nodes { id } } b: accounts(first: 200) { nodes { id } } }"
+
+
+def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CREATORAUDIT_DATABASE_URL": database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env={**env, "CREATORAUDIT_LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_set_rate_limit_changes_the_limit_enforced_on_the_next_request(org: Org) -> None:
+    key = org.keys[Scope.READ]
+    await warm(org.client, org, PAGE)
+    chosen = (await org.gql(SET_RATE, {"p": 500})).data["setRateLimit"]
+    assert chosen == {"rateLimitPolicy": {"points": 500}, "userErrors": []}
+    answers = [await post(org.client, key, {"query": PAGE}) for _ in range(3)]
+    assert [a.status for a in answers] == [200, 200, 429]
+    assert {a.headers["x-ratelimit-limit"] for a in answers} == {"500"}
+    assert answers[2].errors[0]["extensions"]["limit"] == 500
+    await org.gql(SET_RATE, {"p": None})
+    restored = await post(org.client, org.keys[Scope.WRITE], {"query": PAGE})
+    assert (restored.status, restored.headers["x-ratelimit-limit"]) == (200, "100000")
+
+
+async def test_the_operator_ceiling_is_the_limit_enforced_on_the_next_request(
+    org: Org, database_url: str
+) -> None:
+    key = org.keys[Scope.READ]
+    await warm(org.client, org, TWO_PAGES)
+    assert (await post(org.client, key, {"query": TWO_PAGES})).status == 200  # 402 points
+    done = run_cli(database_url, "org", "rate-limit", str(org.id), "--ceiling", "300")
+    assert done.returncode == 0, done.stderr
+    refused = await post(org.client, key, {"query": TWO_PAGES})
+    assert (refused.status, refused.codes) == (429, ["RATE_LIMITED"])
+    assert refused.headers["x-ratelimit-limit"] == "300"
+    assert "whole budget of 300" in refused.errors[0]["message"]
+    assert (await post(org.client, key, {"query": RATE})).headers["x-ratelimit-limit"] == "300"

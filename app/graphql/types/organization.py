@@ -61,6 +61,13 @@ class Organization(Node):
         return self.row.lookback_days
 
     @strawberry.field(
+        description="Whether every API key of the organization may only run trusted (persisted) "
+        "documents (setPersistedQueriesOnly)."
+    )
+    def persisted_queries_only(self) -> bool:
+        return self.row.persisted_queries_only
+
+    @strawberry.field(
         description="How many cost points each of the organization's API keys gets per window."
     )
     def rate_limit_policy(self, info: Info) -> RateLimitPolicy:

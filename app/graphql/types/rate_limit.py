@@ -19,7 +19,9 @@ class RateLimit:
 
     limit: int = strawberry.field(description="Points the key's bucket holds when full.")
     cost: int = strawberry.field(
-        description="Points this request was charged (its requested cost)."
+        description="Points this request was charged: its requested cost, plus the "
+        "preparation of a document this API process had not prepared before (README: cost "
+        "model)."
     )
     remaining: int = strawberry.field(description="Points left after this request.")
     reset_at: datetime = strawberry.field(

@@ -51,6 +51,11 @@ class RateLimiter(Protocol):
     ) -> RateDecision:
         """Spend `cost` points of key `key_id`'s bucket (`limit` points per `window_seconds`)."""
 
+    def known_refusal(
+        self, key_id: int, cost: int, limit: int, window_seconds: float
+    ) -> RateDecision | None:
+        """The refusal `spend` would give now, when this process knows it without I/O."""
+
 
 @dataclass(frozen=True, slots=True)
 class Saved:
@@ -145,6 +150,17 @@ class LocalRateLimiter:
             if len(self._buckets) > self._max:
                 self._prune(now)
         return decide(allowed, level, now, cost, limit, window_us)
+
+    def known_refusal(
+        self, key_id: int, cost: int, limit: int, window_seconds: float
+    ) -> RateDecision | None:
+        """The refusal `spend` would give now (spending nothing), or None."""
+        window_us = window_micros(cost, limit, window_seconds)
+        now = self._clock()
+        level = level_at(self._buckets.get(key_id), now, limit, window_us)
+        if cost * window_us <= level:
+            return None
+        return decide(False, level, now, cost, limit, window_us)
 
     def _prune(self, now: int) -> None:
         # Down to 90 % so that a full table is swept once per many spends, not on every one.

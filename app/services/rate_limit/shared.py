@@ -151,6 +151,14 @@ class RedisRateLimiter:
         """The Redis key of an API key's bucket."""
         return f"{self._prefix}:{key_id}"
 
+    def known_refusal(
+        self, key_id: int, cost: int, limit: int, window_seconds: float
+    ) -> RateDecision | None:
+        """The refusal Redis would give now, when this process's last answer proves it."""
+        if self._memo is None:
+            return None
+        return self._memo.refuse(key_id, cost, limit, window_micros(cost, limit, window_seconds))
+
     async def spend(
         self, key_id: int, cost: int, limit: int, window_seconds: float
     ) -> RateDecision:
