@@ -69,5 +69,6 @@ async def revoke_api_key(api_key: models.ApiKey) -> models.ApiKey:
 async def set_persisted_only(api_key: models.ApiKey, enabled: bool) -> models.ApiKey:
     """Let the key run only trusted documents (or any again), from its next request on."""
     api_key.persisted_queries_only = enabled
-    await api_key.save(update_fields=["persisted_queries_only"])
+    async with versions.writing(api_key.organization_id):  # the key's fields are visible
+        await api_key.save(update_fields=["persisted_queries_only"])
     return api_key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app import models
+from app.metrics import versions
 
 
 async def create_organization(name: str) -> models.Organization:
@@ -19,5 +20,6 @@ async def set_persisted_only(
     """Let every key of the organization run only trusted documents (or not), from the next
     request on; a key of its own that is persisted-only stays so."""
     organization.persisted_queries_only = enabled
-    await organization.save(update_fields=["persisted_queries_only"])
+    async with versions.writing(organization.id):  # Organization.persistedQueriesOnly changes
+        await organization.save(update_fields=["persisted_queries_only"])
     return organization

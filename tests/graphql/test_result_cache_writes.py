@@ -166,6 +166,20 @@ async def test_key_and_rate_limit_mutations_move_the_data_version(org: Org) -> N
     assert (await fresh(org, revoked_at, {"id": key_id}, admin))["node"]["revokedAt"] is not None
 
 
+async def test_persisted_only_switches_move_the_data_version(org: Org) -> None:
+    write_key = await read(org, "{ viewer { apiKey { id } } }", scope=Scope.WRITE)
+    key_id = write_key.data["viewer"]["apiKey"]["id"]
+    flag = "query($id: ID!) { node(id: $id) { ... on ApiKey { persistedQueriesOnly } } }"
+    admin = Scope.ADMIN
+    assert (await warm(org, flag, {"id": key_id}, admin))["node"]["persistedQueriesOnly"] is False
+    switch = (
+        "mutation($id: ID!) { setPersistedQueriesOnly(enabled: true, apiKeyId: $id) {"
+        " userErrors { code } } }"
+    )
+    await mutate(org, switch, {"id": key_id})
+    assert (await fresh(org, flag, {"id": key_id}, admin))["node"]["persistedQueriesOnly"] is True
+
+
 async def test_reads_always_reflect_the_write_just_done(org: Org) -> None:
     account_id = await _track(org, "cache.loop")
     row = await models.Account.get(organization_id=org.id, handle="cache.loop")
