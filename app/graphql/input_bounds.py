@@ -43,6 +43,7 @@ MAX_LENGTHS: Mapping[str, int] = {
     "id": 128,  # global ids (at most 64 characters when valid) and addVideo's numeric post id
     "ids": 128,  # each id of the list
     "accountId": 128,
+    "apiKeyId": 128,
     "accountIds": 128,
     "creatorId": 128,
     "name": 200,

@@ -73,6 +73,9 @@ async def test_a_cached_answer_is_still_costed_and_rate_limited(
     gate = RateGate(LocalRateLimiter(), settings.model_copy(update={"rate_limit": limits}))
     query = "{ accounts(first: 5) { totalCount nodes { handle } } }"
     headers = {"Authorization": f"Bearer {org.keys[Scope.READ]}"}
+    # Prepared once by another key, so no request below pays the preparation of a new document.
+    other = {"Authorization": f"Bearer {org.keys[Scope.WRITE]}"}
+    assert (await org.client.post("/graphql", json={"query": query}, headers=other)).is_success
     with replaced_state(api[0], rate_gate=gate):
         responses = [
             await org.client.post("/graphql", json={"query": query}, headers=headers)

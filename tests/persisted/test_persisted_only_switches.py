@@ -82,9 +82,10 @@ async def test_the_cli_creates_and_switches_persisted_only_keys_and_organization
 ) -> None:
     created = cli(database_url, "key", "create", "--org", str(org.id), "--persisted-only")
     assert created.returncode == 0, created.stderr
-    assert "persisted-only" in created.stdout
-    secret = created.stdout.strip().splitlines()[-1]
-    key_id = created.stdout.split()[1]
+    assert "persisted-only" in created.stderr  # the header; stdout holds the key alone
+    secret = created.stdout.strip()
+    header = next(line for line in created.stderr.splitlines() if line.startswith("key "))
+    key_id = header.split()[1]
     assert not await runs_plain_text(org, secret)
     document_id = await trusted(viewer_text())
     assert (await post(org.client, secret, {"documentId": document_id})).data
