@@ -167,9 +167,8 @@ class CollectorSettings(BaseModel):
     # per request) and leaves at most ~50,000 garbage objects waiting.
     young_threshold: int = Field(default=50_000, ge=0, le=10_000_000)
     # Young collections between middle ones, and middle ones between full ones (CPython: 10
-    # and 10; 0 keeps those). A dashboard request outlives ≈ 18 young collections, so its
-    # objects reach the older generations; collecting those less often lets most of them die
-    # (freed by reference counting) before they are walked again.
+    # and 10; 0 keeps those). Measured: raising them only delays the same work into longer
+    # pauses, so they stay at CPython's values; the settings exist to measure that again.
     middle_threshold: int = Field(default=0, ge=0, le=100_000)
     old_threshold: int = Field(default=0, ge=0, le=100_000)
 
