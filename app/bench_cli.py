@@ -163,7 +163,7 @@ def add_benchmark_parsers(sub: Subparsers) -> None:
     bench.add_argument(
         "--compare-scale", type=float, help="also generate this scale and compare the CPU costs"
     )
-    bench.add_argument("--rounds", type=int, default=3, help="interleaved rounds (%(default)s)")
+    bench.add_argument("--rounds", type=int, default=5, help="interleaved rounds (%(default)s)")
     bench.add_argument(
         "--requests", type=int, default=60, help="timed requests per phase and round (%(default)s)"
     )

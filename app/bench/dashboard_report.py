@@ -20,11 +20,14 @@ class DashboardBenchOptions:
 
     scale: float = 1
     compare_scale: float | None = None
-    rounds: int = 3
+    # Five rounds: on a shared machine one round in three or four is disturbed, and the median
+    # of three then rests on two.
+    rounds: int = 5
     requests: int = 60  # timed requests per phase (one server, one document, one concurrency)
-    # The organization's requests cost ≈ 5 ms: more of them, for a CPU count well above the
-    # 10 ms resolution of /proc.
-    org_request_factor: int = 2
+    # The organization's requests cost ≈ 3–5 ms: five times as many, so that a phase lasts
+    # ≈ 1.5 s (its CPU ≈ 100 ticks of /proc's 10 ms) rather than a fraction of a second that one
+    # burst of another process's work decides.
+    org_request_factor: int = 5
     connections: tuple[int, ...] = (1, 4)
     reuse: bool = False
     database_url: str = "postgres://postgres@127.0.0.1:5432/creatoraudit_bench"

@@ -100,11 +100,29 @@ def fast_resolver(func: F) -> F:
     return func
 
 
-@dataclass(frozen=True, slots=True)
 class _ContextOnly:
-    """What a fast resolver gets as `info`."""
+    """What a fast resolver gets as `info`: the context, and the names selected on its result.
 
-    context: Any
+    The executor points it at the field being resolved just before each (synchronous) call.
+    """
+
+    __slots__ = ("_executor", "context", "step")
+
+    def __init__(self, context: Any, executor: FastExecutionContext) -> None:
+        self.context = context
+        self._executor = executor
+        self.step: _Step | None = None
+
+    def selected_names(self) -> list[str] | None:
+        """The fields selected on the result of the field being resolved (fragments and
+        @skip/@include applied), or None when that is not known (a deferred selection)."""
+        step = self.step
+        if step is None or step.object_type is None:
+            return None
+        grouped = self._executor._subfields(step.object_type, step.details)
+        if grouped is None:
+            return None
+        return [details[0].node.name.value for details in grouped.values()]
 
 
 def _simple_getter(field: GraphQLField) -> Callable[[Any], Any] | None:
@@ -178,7 +196,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._plans: dict[tuple[str, int], tuple[GroupedFieldSet, list[_Step]]] = {}
         self._arguments: dict[int, tuple[FieldDetailsList, dict[str, Any]]] = {}
         self._flat_plans: dict[tuple[str, int], tuple[GroupedFieldSet, FlatPlan | None]] = {}
-        self._info = _ContextOnly(self.context_value)
+        self._info = _ContextOnly(self.context_value, self)
 
     def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> list[_Step]:
         key = (parent_type.name, id(fields))
@@ -271,6 +289,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if arguments is None or step.getter is None or step.object_type is None:
             return Undefined
         try:
+            self._info.step = step
             value = step.getter(source, self._info, **arguments)
         except Exception:
             return Undefined

@@ -91,7 +91,9 @@ def with_extensions(core: bytes, extensions: dict[str, Any] | None) -> bytes:
     if not extensions:
         return core
     joiner = b"," if len(core) > 2 else b""
-    return core[:-1] + joiner + b'"extensions":' + orjson.dumps(extensions) + b"}"
+    # One copy of the answer (it can be megabytes), not one per concatenation.
+    head = memoryview(core)[:-1]
+    return b"".join((head, joiner, b'"extensions":', orjson.dumps(extensions), b"}"))
 
 
 def etag_of(core: bytes) -> str:

@@ -14,21 +14,17 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from app.graphql.metric_page import PageKey, PageRows, read_pages
+from app.graphql.types.windows import resolve_window
 from app.metrics import reader
-from app.metrics.attribution import KnownFrom, Row
-from app.metrics.compute import (
-    SeriesValues,
-    WindowValues,
-    series_values,
-    sum_series,
-    sum_window_values,
-    window_values,
-)
+from app.metrics.attribution import COLUMNS, KnownFrom, Row
+from app.metrics.compute import WindowValues, sum_window_values, window_values
 from app.metrics.reader import PointKey, ScopeKey
+from app.metrics.series import Columns, DayRows, SeriesValues, series_values, sum_series
 from app.metrics.windows import Window
 from app.models import ScopeKind
 
-RangeKey = tuple[ScopeKind, int, date, date]
+RangeKey = tuple[ScopeKind, int, date, date, Columns]
+_NO_ROWS = DayRows.empty()
 
 
 async def _points(keys: list[PointKey]) -> list[Row | None]:
@@ -41,15 +37,18 @@ async def _known(keys: list[ScopeKey]) -> list[KnownFrom]:
     return [found[key] for key in keys]
 
 
-def _by_window(keys: Sequence[RangeKey]) -> dict[tuple[ScopeKind, date, date], list[int]]:
+ObservedKey = tuple[ScopeKind, int, date, date]
+
+
+def _by_window(keys: Sequence[ObservedKey]) -> dict[tuple[ScopeKind, date, date], list[int]]:
     groups: dict[tuple[ScopeKind, date, date], list[int]] = defaultdict(list)
     for kind, scope_id, start, end in keys:
         groups[(kind, start, end)].append(scope_id)
     return groups
 
 
-async def _observed(keys: list[RangeKey]) -> list[set[date]]:
-    found: dict[RangeKey, set[date]] = {}
+async def _observed(keys: list[ObservedKey]) -> list[set[date]]:
+    found: dict[ObservedKey, set[date]] = {}
     for (kind, start, end), ids in _by_window(keys).items():
         days = await reader.load_observed_days(kind, ids, start, end)
         for scope_id in ids:
@@ -57,12 +56,15 @@ async def _observed(keys: list[RangeKey]) -> list[set[date]]:
     return [found[key] for key in keys]
 
 
-async def _ranges(keys: list[RangeKey]) -> list[list[tuple[date, Row]]]:
-    found: dict[RangeKey, list[tuple[date, Row]]] = {}
-    for (kind, start, end), ids in _by_window(keys).items():
-        rows = await reader.load_ranges(kind, ids, start, end)
+async def _ranges(keys: list[RangeKey]) -> list[DayRows]:
+    groups: dict[tuple[ScopeKind, date, date, Columns], list[int]] = defaultdict(list)
+    for kind, scope_id, start, end, columns in keys:
+        groups[(kind, start, end, columns)].append(scope_id)
+    found: dict[RangeKey, DayRows] = {}
+    for (kind, start, end, columns), ids in groups.items():
+        rows = await reader.load_ranges(kind, ids, start, end, columns)
         for scope_id in ids:
-            found[(kind, scope_id, start, end)] = rows.get(scope_id, [])
+            found[(kind, scope_id, start, end, columns)] = rows.get(scope_id, _NO_ROWS)
     return [found[key] for key in keys]
 
 
@@ -83,18 +85,31 @@ class MetricLoaders:
     def __init__(self) -> None:
         self.points = DataLoader[PointKey, Row | None](load_fn=_points)
         self.known = DataLoader[ScopeKey, KnownFrom](load_fn=_known)
-        self.observed = DataLoader[RangeKey, set[date]](load_fn=_observed)
-        self.ranges = DataLoader[RangeKey, list[tuple[date, Row]]](load_fn=_ranges)
+        self.observed = DataLoader[ObservedKey, set[date]](load_fn=_observed)
+        self.ranges = DataLoader[RangeKey, DayRows](load_fn=_ranges)
         # Whole pages of connections: one key per connection, not one per value.
         self.pages = DataLoader[PageKey, PageRows](load_fn=read_pages, cache=False)
         # Values computed ahead by a connection for its nodes: (field, scopes, window) -> value.
         self.ready: dict[tuple[str, tuple[ScopeKey, ...], Window], Any] = {}
         self._dates: dict[Window, list[date]] = {}
+        # Each field node's converted `window` argument is one object for the whole request
+        # (the executor converts arguments once per node): resolve it once, not once a node.
+        self._windows: dict[int, tuple[Any, Window]] = {}
+
+    def window_of(self, value: Any) -> Window:
+        """The window a `WindowInput` names (`resolve_window`), resolved once per request."""
+        found = self._windows.get(id(value))
+        if found is not None and found[0] is value:
+            return found[1]
+        window = resolve_window(value)
+        self._windows[id(value)] = (value, window)  # keeps `value` alive: its id stays unique
+        return window
 
     def release(self) -> None:
         """Drop the request's rows and computed values (see `Loaders.release`)."""
         self.ready.clear()
         self._dates.clear()
+        self._windows.clear()
         for loader in (self.points, self.known, self.observed, self.ranges, self.pages):
             forget(loader)
 
@@ -127,12 +142,14 @@ class MetricLoaders:
 
         return finish()
 
-    def series(self, scopes: Sequence[ScopeKey], window: Window) -> Awaitable[SeriesValues]:
-        """The (summed) daily series of the scopes over a window."""
+    def series(
+        self, scopes: Sequence[ScopeKey], window: Window, columns: Columns = COLUMNS
+    ) -> Awaitable[SeriesValues]:
+        """The (summed) daily series of the scopes over a window, read for `columns` only."""
         pending = [
             (
                 self.points.load((kind, scope_id, window.before_start)),
-                self.ranges.load((kind, scope_id, window.start, window.end)),
+                self.ranges.load((kind, scope_id, window.start, window.end, columns)),
                 self.known.load((kind, scope_id)),
             )
             for kind, scope_id in scopes

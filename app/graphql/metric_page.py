@@ -24,22 +24,25 @@ from app.graphql.types.metrics import (
 )
 from app.graphql.types.windows import DateWindow
 from app.metrics import reader
-from app.metrics.attribution import KnownFrom, Row
-from app.metrics.compute import (
+from app.metrics.attribution import COLUMNS, KnownFrom, Row
+from app.metrics.compute import WindowValues, sum_window_values, window_values
+from app.metrics.reader import PointKey, ScopeKey
+from app.metrics.series import (
+    Columns,
+    DayRows,
     SeriesValues,
-    WindowValues,
+    columns_for,
     series_values,
     sum_series,
-    sum_window_values,
-    window_values,
 )
-from app.metrics.reader import PointKey, ScopeKey
 from app.metrics.windows import Window
 from app.models import ScopeKind
 
 Scopes = tuple[ScopeKey, ...]
 Want = tuple[str, Window]  # ("metrics" | "series" | "comparison", window)
+SeriesColumns = tuple[tuple[Window, Columns], ...]  # per series window, the columns to read
 RangeKey = tuple[ScopeKind, Window]
+_NO_ROWS = DayRows.empty()
 
 
 def _points_needed(want: str, window: Window) -> tuple[date, ...]:
@@ -58,12 +61,17 @@ class PageRows:
     known: dict[ScopeKey, KnownFrom]
     # Per (kind, window): each scope's rows dated inside the window (series), and the days with
     # an observation (coverage; taken from those rows when the series was read too).
-    ranges: dict[RangeKey, dict[int, list[tuple[date, Row]]]]
+    ranges: dict[RangeKey, dict[int, DayRows]]
     observed: dict[RangeKey, dict[int, set[date]]]
 
 
-async def read_page(scopes: Sequence[ScopeKey], wants: Sequence[Want]) -> PageRows:
-    """Read what `wants` need for every scope: a fixed number of statements for any page."""
+async def read_page(
+    scopes: Sequence[ScopeKey], wants: Sequence[Want], series_columns: SeriesColumns = ()
+) -> PageRows:
+    """Read what `wants` need for every scope: a fixed number of statements for any page.
+
+    A series window reads the columns `series_columns` gives it (all when absent).
+    """
     points = [
         (kind, scope_id, day)
         for want, window in wants
@@ -75,15 +83,20 @@ async def read_page(scopes: Sequence[ScopeKey], wants: Sequence[Want]) -> PageRo
         by_kind[kind].append(scope_id)
     rows = PageRows(await reader.load_points(points), await reader.load_known(scopes), {}, {})
     series_windows = {window for want, window in wants if want == "series"}
+    metrics_windows = {window for want, window in wants if want == "metrics"}
+    chosen = dict(series_columns)
     for window in series_windows:
+        columns = chosen.get(window, COLUMNS)
+        if window in metrics_windows:  # coverage comes from the same rows
+            columns = columns_for([*columns, "observed"]) if columns != COLUMNS else columns
         for kind, ids in by_kind.items():
             rows.ranges[(kind, window)] = await reader.load_ranges(
-                kind, ids, window.start, window.end
+                kind, ids, window.start, window.end, columns
             )
-    for window in {window for want, window in wants if want == "metrics"}:
+    for window in metrics_windows:
         for kind, ids in by_kind.items():
             if window in series_windows:
-                rows.observed[(kind, window)] = _observed_in(rows.ranges[(kind, window)])
+                rows.observed[(kind, window)] = _observed_in(rows.ranges[(kind, window)], window)
             else:
                 rows.observed[(kind, window)] = await reader.load_observed_days(
                     kind, ids, window.start, window.end
@@ -91,20 +104,21 @@ async def read_page(scopes: Sequence[ScopeKey], wants: Sequence[Want]) -> PageRo
     return rows
 
 
-PageKey = tuple[tuple[ScopeKey, ...], tuple[Want, ...]]
+PageKey = tuple[tuple[ScopeKey, ...], tuple[Want, ...], SeriesColumns]
 
 
 async def read_pages(keys: list[PageKey]) -> list[PageRows]:
     """Loader batch: the pages resolving together (sibling connections) share their reads."""
-    groups: dict[tuple[Want, ...], list[ScopeKey]] = defaultdict(list)
-    for scopes, wants in keys:
-        groups[wants].extend(scopes)
-    pages = {wants: await read_page(list(dict.fromkeys(s)), wants) for wants, s in groups.items()}
-    return [pages[wants] for _, wants in keys]
+    groups: dict[tuple[tuple[Want, ...], SeriesColumns], list[ScopeKey]] = defaultdict(list)
+    for scopes, wants, columns in keys:
+        groups[(wants, columns)].extend(scopes)
+    pages = {group: await read_page(list(dict.fromkeys(s)), *group) for group, s in groups.items()}
+    return [pages[(wants, columns)] for _, wants, columns in keys]
 
 
-def _observed_in(ranges: dict[int, list[tuple[date, Row]]]) -> dict[int, set[date]]:
-    return {sid: {day for day, row in found if row[0] > 0} for sid, found in ranges.items()}
+def _observed_in(ranges: dict[int, DayRows], window: Window) -> dict[int, set[date]]:
+    dates = window.dates()
+    return {sid: {dates[i] for i in found.observed_offsets()} for sid, found in ranges.items()}
 
 
 def _window(rows: PageRows, scopes: Scopes, window: Window) -> WindowValues:
@@ -135,7 +149,7 @@ def _series(rows: PageRows, scopes: Scopes, window: Window, dates: list[date]) -
         series_values(
             window,
             rows.points[(kind, sid, window.before_start)],
-            rows.ranges[(kind, window)].get(sid, []),
+            rows.ranges[(kind, window)].get(sid, _NO_ROWS),
             rows.known[(kind, sid)],
             dates,
         )

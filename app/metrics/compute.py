@@ -1,4 +1,4 @@
-"""From cumulative rows to the numbers clients see: window values, daily series, comparisons.
+"""From cumulative rows to the numbers clients see: window values and comparisons.
 
 Pure functions. A counter is null on a date before its scope's first-known date; a window's value
 is null only when every date of it is null; aggregates sum their members' known values.
@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
-from operator import sub
 
 from app.metrics.attribution import COLUMNS, COUNTERS, KnownFrom, Row
 from app.metrics.windows import Window
@@ -102,118 +101,6 @@ def sum_window_values(window: Window, parts: Sequence[WindowValues]) -> WindowVa
         for name in totals:
             totals[name] = _add(totals[name], getattr(part, name))
     return WindowValues(window=window, videos_published=published, **totals)
-
-
-@dataclass(slots=True)
-class SeriesValues:
-    """A scope's daily values over a window, as parallel arrays aligned with `dates`."""
-
-    dates: list[date]
-    observed: list[bool]
-    followers: list[int | None]
-    followers_change: list[int | None]
-    videos_published: list[int]
-    views: list[int | None]
-    plays: list[int | None]
-    likes: list[int | None]
-    comments: list[int | None]
-    shares: list[int | None]
-    saves: list[int | None]
-
-    @property
-    def engagement_rate(self) -> list[float | None]:
-        """Each day's engagement rate of that day's gains."""
-        # `engagement_rate` inlined (the same expression, so the same floats): it runs for every
-        # day of every series of a page.
-        return [
-            None if v is None or v <= 0 else ((lk or 0) + (c or 0) + (s or 0)) / v * 100
-            for v, lk, c, s in zip(self.views, self.likes, self.comments, self.shares, strict=True)
-        ]
-
-
-def series_values(
-    window: Window,
-    before_start: Row | None,
-    rows: Sequence[tuple[date, Row]],
-    known: KnownFrom,
-    dates: list[date] | None = None,
-) -> SeriesValues:
-    """Daily gains (and the follower level) of one scope over a window.
-
-    `dates` may pass `window.dates()` computed once for many scopes (it is not modified).
-    """
-    dates = dates if dates is not None else window.dates()
-    by_day = dict(rows)
-    base = before_start or _ZERO
-    previous = base
-    cumulative: list[Row] = []
-    observed: list[bool] = []
-    for day in dates:
-        row = by_day.get(day)
-        if row is None:
-            observed.append(False)
-        else:
-            observed.append(row[0] > 0)
-            previous = row
-        cumulative.append(previous)
-    # Column by column: each column's values over the window, and the same one day earlier.
-    columns = list(zip(*cumulative, strict=True)) if cumulative else [()] * len(base)
-
-    def first_known(name: str) -> int:
-        first = known[name]
-        if first is None:
-            return len(dates)
-        return max(0, min(len(dates), (first - window.start).days))
-
-    def gains(index: int, start: int) -> list[int | None]:
-        column = columns[index]
-        earlier = (base[index], *column[:-1])
-        head: list[int | None] = [None] * start
-        return head + list(map(sub, column[start:], earlier[start:]))
-
-    followers_start = first_known("followers")
-    published = columns[_INDEX["published"]]
-    return SeriesValues(
-        dates=dates,
-        observed=observed,
-        followers=[None] * followers_start + list(columns[_INDEX["followers"]][followers_start:]),
-        followers_change=gains(_INDEX["followers_gain"], followers_start),
-        videos_published=list(map(sub, published, (base[_INDEX["published"]], *published[:-1]))),
-        **{name: gains(_INDEX[name], first_known(name)) for name in COUNTERS},
-    )
-
-
-def sum_series(window: Window, parts: Sequence[SeriesValues]) -> SeriesValues:
-    """An aggregate's series: per day, the sum of members' known values."""
-    dates = window.dates()
-    size = len(dates)
-
-    def nothing() -> list[int | None]:
-        return [None] * size
-
-    total = SeriesValues(
-        dates=dates,
-        observed=[False] * size,
-        followers=nothing(),
-        followers_change=nothing(),
-        videos_published=[0] * size,
-        views=nothing(),
-        plays=nothing(),
-        likes=nothing(),
-        comments=nothing(),
-        shares=nothing(),
-        saves=nothing(),
-    )
-    for part in parts:
-        total.observed = [a or b for a, b in zip(total.observed, part.observed, strict=True)]
-        total.videos_published = [
-            a + b for a, b in zip(total.videos_published, part.videos_published, strict=True)
-        ]
-        for name in ("followers", "followers_change", *COUNTERS):
-            mine: list[int | None] = getattr(total, name)
-            theirs: list[int | None] = getattr(part, name)
-            setattr(total, name, [_add(a, b) for a, b in zip(mine, theirs, strict=True)])
-    return total
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
 from app.metrics import sql
 from app.metrics.attribution import COLUMNS, KNOWN_FROM, KnownFrom, Row
+from app.metrics.series import Columns, DayRows
 from app.models import ScopeKind
 
 ScopeKey = tuple[ScopeKind, int]
@@ -69,13 +71,20 @@ async def _points_sqlite(conn: Any, chunk: Sequence[PointKey]) -> dict[PointKey,
 
 
 async def load_ranges(
-    kind: ScopeKind, ids: Sequence[int], start: date, end: date
-) -> dict[int, list[tuple[date, Row]]]:
-    """Each scope's rows dated within [start, end], in date order."""
+    kind: ScopeKind,
+    ids: Sequence[int],
+    start: date,
+    end: date,
+    columns: Columns = COLUMNS,
+) -> dict[int, DayRows]:
+    """Each scope's rows dated within [start, end], column by column (scopes without any: absent).
+
+    Only `columns` need be read (PostgreSQL reads just those; the others are None).
+    """
     conn = sql.connection()
     if sql.is_postgres(conn):
-        return await _ranges_as_arrays(conn, kind, ids, start, end)
-    ranges: dict[int, list[tuple[date, Row]]] = defaultdict(list)
+        return await _ranges_as_arrays(conn, kind, ids, start, end, columns)
+    found: dict[int, list[tuple[int, Row]]] = defaultdict(list)
     unique = list(dict.fromkeys(ids))
     for offset in range(0, len(unique), _CHUNK):
         chunk = unique[offset : offset + _CHUNK]
@@ -90,24 +99,55 @@ async def load_ranges(
         for record in records:
             row = _row(record)
             assert row is not None
-            ranges[int(record["scope_id"])].append((sql.as_date(record["day"]), row))
-    return ranges
+            day = (sql.as_date(record["day"]) - start).days
+            found[int(record["scope_id"])].append((day, row))
+    return {sid: _columns(rows) for sid, rows in found.items()}
+
+
+def _columns(rows: list[tuple[int, Row]]) -> DayRows:
+    offsets, values = zip(*rows, strict=True)
+    return DayRows(list(offsets), [list(column) for column in zip(*values, strict=True)])
+
+
+@lru_cache(maxsize=64)
+def _ranges_statement(columns: Columns) -> str:
+    arrays = "".join(f", array_agg(m.{c}) AS {c}" for c in columns)
+    return (
+        f"SELECT m.scope_id, array_agg(m.day - $3::date) AS offsets{arrays} "
+        "FROM (SELECT * FROM metric_day WHERE scope_kind = $1 AND scope_id = ANY($2::int[]) "
+        "AND day >= $3 AND day <= $4 ORDER BY scope_id, day) m GROUP BY m.scope_id"
+    )
 
 
 async def _ranges_as_arrays(
-    conn: Any, kind: ScopeKind, ids: Sequence[int], start: date, end: date
-) -> dict[int, list[tuple[date, Row]]]:
-    # One row per scope holding its days and rows as arrays: the driver decodes arrays in C,
-    # where a row per scope and day (3,000 for a dashboard page) costs far more to decode.
+    conn: Any, kind: ScopeKind, ids: Sequence[int], start: date, end: date, columns: Columns
+) -> dict[int, DayRows]:
+    # One row per scope holding each column as an array, decoded in the driver's C code: a
+    # row per scope and day (3,000 for a dashboard page), or an array per day, costs far more.
+    # The aggregates read a subquery sorted by day rather than sorting each array again (one
+    # sort instead of eleven); `_in_day_order` checks the order PostgreSQL kept.
     _, records = await conn.execute_query(
-        "SELECT m.scope_id, array_agg(m.day ORDER BY m.day) AS days, "
-        f"array_agg(ARRAY[{_COLUMN_LIST}]::bigint[] ORDER BY m.day) AS rows FROM metric_day m "
-        "WHERE m.scope_kind = $1 AND m.scope_id = ANY($2::int[]) AND m.day >= $3 "
-        "AND m.day <= $4 GROUP BY m.scope_id",
-        [int(kind), list(dict.fromkeys(ids)), start, end],
+        _ranges_statement(columns), [int(kind), list(dict.fromkeys(ids)), start, end]
     )
-    # Rows stay the driver's lists: everything downstream only indexes and unpacks them.
-    return {int(r["scope_id"]): list(zip(r["days"], r["rows"], strict=True)) for r in records}
+    # The driver's lists are kept: the series only index, slice and map over them.
+    read = [c if c in columns else None for c in COLUMNS]
+    return {
+        int(r["scope_id"]): _in_day_order(
+            DayRows(r["offsets"], [None if c is None else r[c] for c in read])
+        )
+        for r in records
+    }
+
+
+def _in_day_order(rows: DayRows) -> DayRows:
+    offsets = rows.offsets
+    if list(offsets) == sorted(offsets):
+        return rows
+    order = sorted(range(len(offsets)), key=offsets.__getitem__)
+    return DayRows(
+        [offsets[i] for i in order],
+        [None if column is None else [column[i] for i in order] for column in rows.columns],
+    )
 
 
 async def load_observed_days(

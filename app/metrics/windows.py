@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from functools import lru_cache
 
 MAX_WINDOW_DAYS = 366
+_ONE_DAY = timedelta(days=1)
 # The earliest date a custom window may start (README: hostile input). Dates near year 1 would
 # overflow the date arithmetic of previous windows; no platform existed before it.
 MIN_WINDOW_DATE = date(2000, 1, 1)
@@ -36,16 +37,14 @@ class Window:
 
     start: date
     end: date
+    # Derived once: every metric value of a page reads them, often several times.
+    days: int = field(init=False, compare=False, repr=False)  # number of dates in the window
+    # The last date before the window (cumulative values there are subtracted).
+    before_start: date = field(init=False, compare=False, repr=False)
 
-    @property
-    def days(self) -> int:
-        """Number of dates in the window."""
-        return (self.end - self.start).days + 1
-
-    @property
-    def before_start(self) -> date:
-        """The last date before the window (cumulative values there are subtracted)."""
-        return self.start - timedelta(days=1)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "days", (self.end - self.start).days + 1)
+        object.__setattr__(self, "before_start", self.start - _ONE_DAY)
 
     def previous(self) -> Window:
         """The window of the same length ending the day before this one starts."""

@@ -9,7 +9,10 @@ through the same batched loaders.
 from __future__ import annotations
 
 import inspect
+import re
+from collections import defaultdict
 from collections.abc import Awaitable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
@@ -36,6 +39,7 @@ from app.graphql.types.windows import (
     resolve_window,
 )
 from app.metrics.reader import ScopeKey
+from app.metrics.series import Columns, columns_for
 from app.metrics.windows import Window
 
 WindowArg = Annotated[
@@ -91,9 +95,9 @@ def _metrics(
 
 
 def _series(
-    loaders: MetricLoaders, scopes: Scopes, window: Window, video: bool
+    loaders: MetricLoaders, scopes: Scopes, window: Window, video: bool, columns: Columns
 ) -> Awaitable[EngagementSeries | VideoSeries]:
-    values = loaders.series(scopes, window)
+    values = loaders.series(scopes, window, columns)
 
     async def finish() -> EngagementSeries | VideoSeries:
         if video:
@@ -118,19 +122,30 @@ def _comparison(
     return finish()
 
 
-_BUILDERS: dict[str, Any] = {"metrics": _metrics, "series": _series, "comparison": _comparison}
+_BUILDERS: dict[str, Any] = {"metrics": _metrics, "comparison": _comparison}
 
 
 def _resolve(
     info: Info, want: str, scopes: Sequence[ScopeKey], window: WindowInput, video: bool
 ) -> Any:
-    resolved = resolve_window(window)
     loaders = info.context.loaders.metrics
+    resolved = loaders.window_of(window)
     key = (want, tuple(scopes), resolved)
     ready = loaders.ready.get(key)
     if ready is not None:
         return ready
+    if want == "series":
+        return _series(loaders, tuple(scopes), resolved, video, columns_for(_selected(info)))
     return _BUILDERS[want](loaders, tuple(scopes), resolved, video)
+
+
+def _selected(info: Info) -> list[str] | None:
+    """The series attributes selected on the field being resolved (None: not known)."""
+    names = getattr(info, "selected_names", None)
+    if names is not None:  # a fast resolver's info (see `execution.fast_resolver`)
+        found: list[str] | None = names()
+        return None if found is None else [_snake(name) for name in found]
+    return series_arrays(s for field in info.selected_fields for s in field.selections)
 
 
 def engagement_metrics(
@@ -218,9 +233,31 @@ def _fields(selections: Iterable[Selection]) -> Iterable[SelectedField]:
             yield from _fields(selection.selections)
 
 
-def requested_windows(info: Info) -> list[tuple[str, Window]]:
+def _snake(name: str) -> str:
+    return _CAMEL.sub("_", name).lower()
+
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def series_arrays(selections: Iterable[Selection]) -> list[str]:
+    """The series attributes a selection on a series type reads (Python names)."""
+    return [_snake(field.name) for field in _fields(selections)]
+
+
+@dataclass(frozen=True, slots=True)
+class Requests:
+    """What a connection's nodes select: (metric field, window) pairs, and per series window
+    the row columns its selected arrays need."""
+
+    wants: tuple[tuple[str, Window], ...]
+    series_columns: tuple[tuple[Window, Columns], ...]
+
+
+def requested_windows(info: Info) -> Requests:
     """The (metric field, window) pairs selected under this connection's nodes."""
     found: dict[tuple[str, Window], None] = {}
+    arrays: dict[Window, set[str]] = defaultdict(set)
     for connection in _fields(info.selected_fields):
         node_sets = []
         for field in _fields(connection.selections):
@@ -234,26 +271,29 @@ def requested_windows(info: Info) -> list[tuple[str, Window]]:
                     window = _parse_window(field.arguments.get("window"))
                     if window is not None:
                         found[(field.name, window)] = None
-    return list(found)
+                        if field.name == "series":
+                            arrays[window].update(series_arrays(field.selections))
+    columns = tuple((window, columns_for(names)) for window, names in arrays.items())
+    return Requests(tuple(found), columns)
 
 
 async def prefetch(info: Info, scope_sets: Sequence[Scopes], *, video: bool) -> None:
     """Compute the page's selected metric fields for every node at once."""
     requests = requested_windows(info)
-    if not requests or not scope_sets:
+    if not requests.wants or not scope_sets:
         return
     ready = info.context.loaders.metrics.ready
     missing = [
         (want, scopes, window)
         for scopes in scope_sets
-        for want, window in requests
+        for want, window in requests.wants
         if (want, scopes, window) not in ready
     ]
     if not missing:
         return
     scopes_read = list(dict.fromkeys(scope for _, scopes, _ in missing for scope in scopes))
     loaders = info.context.loaders.metrics
-    rows = await loaders.pages.load((tuple(scopes_read), tuple(requests)))
+    rows = await loaders.pages.load((tuple(scopes_read), requests.wants, requests.series_columns))
     builder = PageBuilder(rows, video)
     for key in missing:
         ready[key] = builder.build(*key)

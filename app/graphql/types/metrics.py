@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from operator import attrgetter
+from typing import Any, TypeVar
 
 import strawberry
 
 from app.graphql.flat_plan import trusted_values
-from app.graphql.types.scalars import BigInt, big
+from app.graphql.types.scalars import BigInt
 from app.graphql.types.windows import DateWindow
-from app.metrics.compute import Change, SeriesValues, WindowValues, compare
+from app.metrics.compute import Change, WindowValues, compare
+from app.metrics.series import SeriesValues
 
 _GAIN = "gained in the window (null when nothing is known of it in the window)"
 _DAY = "per day, aligned with `dates`: that day's attributed gain (null before anything is known)"
@@ -127,19 +130,8 @@ class VideoSeries:
 
     @classmethod
     def of(cls, window: DateWindow, values: SeriesValues) -> VideoSeries:
-        """Expose computed series."""
-        return cls(
-            window=window,
-            dates=values.dates,
-            observed=values.observed,
-            views=values.views,  # type: ignore[arg-type]
-            plays=values.plays,  # type: ignore[arg-type]
-            likes=values.likes,  # type: ignore[arg-type]
-            comments=values.comments,  # type: ignore[arg-type]
-            shares=values.shares,  # type: ignore[arg-type]
-            saves=values.saves,  # type: ignore[arg-type]
-            engagement_rate=values.engagement_rate,
-        )
+        """Expose computed series (each array built when first read)."""
+        return _view(_VideoSeriesView, window, values)
 
 
 @trusted_values
@@ -174,22 +166,33 @@ class EngagementSeries:
 
     @classmethod
     def of(cls, window: DateWindow, values: SeriesValues) -> EngagementSeries:
-        """Expose computed series."""
-        return cls(
-            window=window,
-            dates=values.dates,
-            observed=values.observed,
-            followers=values.followers,  # type: ignore[arg-type]
-            followers_change=values.followers_change,  # type: ignore[arg-type]
-            videos_published=values.videos_published,
-            views=values.views,  # type: ignore[arg-type]
-            plays=values.plays,  # type: ignore[arg-type]
-            likes=values.likes,  # type: ignore[arg-type]
-            comments=values.comments,  # type: ignore[arg-type]
-            shares=values.shares,  # type: ignore[arg-type]
-            saves=values.saves,  # type: ignore[arg-type]
-            engagement_rate=values.engagement_rate,
-        )
+        """Expose computed series (each array built when first read)."""
+        return _view(_EngagementSeriesView, window, values)
+
+
+S = TypeVar("S", VideoSeries, EngagementSeries)
+
+
+def _view_type(series_type: type[S]) -> type[S]:
+    """A subclass of a series type reading its arrays from the engine's `SeriesValues`.
+
+    A query selects a few of a series' arrays: reading them through the engine's lazy arrays
+    builds only those (a 366-day chart of two counters builds two arrays, not twelve).
+    """
+    arrays = [name for name in series_type.__annotations__ if name != "window"]
+    namespace = {name: property(attrgetter(f"values.{name}")) for name in arrays}
+    return type(f"{series_type.__name__}View", (series_type,), namespace)
+
+
+_VideoSeriesView = _view_type(VideoSeries)
+_EngagementSeriesView = _view_type(EngagementSeries)
+
+
+def _view(view_type: type[S], window: DateWindow, values: SeriesValues) -> S:
+    view = object.__new__(view_type)
+    view.window = window
+    view.values = values  # type: ignore[attr-defined]
+    return view
 
 
 @trusted_values
@@ -209,17 +212,15 @@ class CountChange:
     @classmethod
     def between(cls, current: int | None, previous: int | None) -> CountChange:
         """Compare two counts (what `of(compare(...))` gives, without the intermediate)."""
-        if current is None or previous is None:
-            return cls(
-                current=big(current), previous=big(previous), change=None, change_percent=None
-            )
-        change = current - previous
-        return cls(
-            current=BigInt(current),
-            previous=BigInt(previous),
-            change=BigInt(change),
-            change_percent=change / abs(previous) * 100 if previous else None,
-        )
+        # Without the BigInt wrappers (a NewType: the identity at run time): a page builds ten
+        # of these per node.
+        now: Any = current
+        then: Any = previous
+        if now is None or then is None:
+            return cls(current=now, previous=then, change=None, change_percent=None)
+        change: Any = now - then
+        percent = change / abs(then) * 100 if then else None
+        return cls(current=now, previous=then, change=change, change_percent=percent)
 
     @classmethod
     def of(cls, change: Change) -> CountChange:
