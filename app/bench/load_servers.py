@@ -7,8 +7,10 @@ import json
 import os
 import signal
 import socket
+import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -174,6 +176,26 @@ async def run_client(arguments: list[str], limit: float) -> dict[str, Any]:
         raise RuntimeError(f"the load client failed ({process.returncode}):\n{err.decode()}")
     result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
     return result
+
+
+def merged_results(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Client results of sub-phases of one measurement as one: counts and CPU summed,
+    latencies the median of theirs."""
+    if len(parts) == 1:
+        return parts[0]
+    merged: dict[str, Any] = {
+        name: sum(part[name] for part in parts)
+        for name in ("answered", "requests", "seconds", "server_cpu_seconds")
+    }
+    merged["database_cpu_seconds"] = sum(part["database_cpu_seconds"] for part in parts)
+    for name in ("p50_ms", "p99_ms"):
+        known = [part[name] for part in parts if part[name] is not None]
+        merged[name] = statistics.median(known) if known else None
+    errors: Counter[str] = Counter()
+    for part in parts:
+        errors.update(part["errors"])
+    merged["errors"] = dict(errors)
+    return merged
 
 
 @asynccontextmanager

@@ -26,7 +26,14 @@ from app.bench.dashboard_report import (
     Phase,
 )
 from app.bench.dashboard_report import DASHBOARD as DASHBOARD_MEASUREMENT
-from app.bench.load_servers import Server, deployment_env, run_client, start_server, stop_server
+from app.bench.load_servers import (
+    Server,
+    deployment_env,
+    merged_results,
+    run_client,
+    start_server,
+    stop_server,
+)
 from app.metrics.windows import today_utc
 from app.services.rate_limit.shared import DEFAULT_PREFIX as RATE_LIMIT_PREFIX
 from app.settings import Settings
@@ -36,6 +43,8 @@ __all__ = ["DASHBOARD", "ORG_METRICS", "ORG_SERIES", "run_dashboard_benchmark"]
 FLOOR_SCRIPT = Path(__file__).with_name("floor_server.py")
 # Per phase, far above what the requests take: only a hung client is stopped by it.
 _PHASE_CAP_SECONDS = 600.0
+# Alternating sub-phases of each measurement a ratio divides (see `_alternating`).
+_PARTS = 3
 
 
 def floor_command(port: int) -> list[str]:
@@ -89,20 +98,13 @@ def _phase_result(
     )
 
 
-async def _phase(
-    run: _Run,
-    round_: int,
-    server: str,
-    measurement: str,
-    scale: float,
-    connections: int,
-    data: bytes,
-    factor: int = 1,
-) -> None:
-    """One phase of load (`factor` × the requests) from a client process of its own."""
+async def _load(
+    run: _Run, server: str, scale: float, connections: int, data: bytes, kind: str, requests: int
+) -> dict[str, Any]:
+    """`requests` timed requests from a client process of its own; its raw result."""
     target = run.servers[server]
     key = run.datasets[scale].key
-    bodies = {"kind": measurement, "plain": data.decode(), "persisted": "", "register": ""}
+    bodies = {"kind": kind, "plain": data.decode(), "persisted": "", "register": ""}
     plan = {
         "urls": [target.url],
         "pids": [target.process.pid],
@@ -123,9 +125,20 @@ async def _phase(
         f"--duration={_PHASE_CAP_SECONDS}",
         f"--warmup={o.warmup_seconds}",
         f"--timeout={o.timeout_seconds}",
-        f"--requests={o.requests * factor}",
+        f"--requests={requests}",
     ]
-    raw = await run_client(arguments, _PHASE_CAP_SECONDS + o.warmup_seconds + 60)
+    return await run_client(arguments, _PHASE_CAP_SECONDS + o.warmup_seconds + 60)
+
+
+def _record(
+    run: _Run,
+    round_: int,
+    server: str,
+    measurement: str,
+    scale: float,
+    connections: int,
+    raw: dict[str, Any],
+) -> None:
     phase = _phase_result(round_, server, measurement, scale, connections, raw)
     run.phases.append(phase)
     run.progress(
@@ -134,6 +147,37 @@ async def _phase(
         f"CPU {phase.server_cpu_ms_per_request or 0:6.2f} ms/req"
         + (f", errors {phase.errors}" if phase.errors else "")
     )
+
+
+async def _phase(
+    run: _Run,
+    round_: int,
+    server: str,
+    measurement: str,
+    scale: float,
+    connections: int,
+    data: bytes,
+    factor: int = 1,
+) -> None:
+    """One phase of load (`factor` × the requests) from a client process of its own."""
+    requests = run.options.requests * factor
+    raw = await _load(run, server, scale, connections, data, measurement, requests)
+    _record(run, round_, server, measurement, scale, connections, raw)
+
+
+async def _alternating(
+    run: _Run, round_: int, scale: float, measurements: dict[str, bytes], factor: int
+) -> None:
+    """Measurements whose CPU is divided, in `_PARTS` alternating sub-phases each: a burst of
+    other work on the machine then falls on both sides alike instead of on one of them."""
+    requests = max(1, run.options.requests * factor // _PARTS)
+    parts: dict[str, list[dict[str, Any]]] = {name: [] for name in measurements}
+    for _ in range(_PARTS):
+        for measurement, data in measurements.items():
+            raw = await _load(run, API, scale, 1, data, measurement, requests)
+            parts[measurement].append(raw)
+    for measurement, raws in parts.items():
+        _record(run, round_, API, measurement, scale, 1, merged_results(raws))
 
 
 async def _round(run: _Run, round_: int) -> None:
@@ -148,11 +192,16 @@ async def _round(run: _Run, round_: int) -> None:
     documents = {"org metrics": ORG_METRICS, "org series": ORG_SERIES}
     windows = org_windows(today_utc())
     factor = run.options.org_request_factor
-    labels = list(windows) if round_ % 2 == 0 else list(windows)[::-1]
-    for label in labels:
-        for kind, document in documents.items():
-            data = body(document, {"window": windows[label]})
-            await _phase(run, round_, API, f"{kind} {label}", base, 1, data, factor)
+    # 366 d and D7 (a ratio) alternate in sub-phases, who goes first alternating by round;
+    # D90 (in no ratio) comes last.
+    pair = ["D7", "366 d"] if round_ % 2 == 0 else ["366 d", "D7"]
+    for kind, document in documents.items():
+        measurements = {
+            f"{kind} {label}": body(document, {"window": windows[label]}) for label in pair
+        }
+        await _alternating(run, round_, base, measurements, factor)
+        data = body(document, {"window": windows["D90"]})
+        await _phase(run, round_, API, f"{kind} D90", base, 1, data, factor)
     other = run.options.compare_scale
     if other:
         await _phase(run, round_, API, DASHBOARD_MEASUREMENT, other, 1, dashboard)

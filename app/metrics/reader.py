@@ -52,7 +52,8 @@ async def _points_postgres(conn: Any, chunk: Sequence[PointKey]) -> dict[PointKe
         "FROM unnest($1::int[], $2::int[], $3::date[]) AS k(kind, sid, d)",
         [[int(k[0]) for k in chunk], [k[1] for k in chunk], [k[2] for k in chunk]],
     )
-    return {(ScopeKind(r["kind"]), r["sid"], r["d"]): r["row"] for r in records}
+    # The kind stays the driver's int: ScopeKind is an IntEnum, equal and hashed alike.
+    return {(r["kind"], r["sid"], r["d"]): r["row"] for r in records}
 
 
 async def _points_sqlite(conn: Any, chunk: Sequence[PointKey]) -> dict[PointKey, Row | None]:

@@ -183,22 +183,32 @@ class _ScopeSeries(SeriesValues):
     def compute_count(self, name: str) -> list[Any]:
         if name == "observed":
             return self._observed()
-        is_gain, index, known_as = _COUNTS[name]
-        base = self._base[index]
-        # Per day, the latest cumulative value at or before it.
-        column: Sequence[int] = self._rows.column(index)
-        if not self._dense:
-            column = list(map([base, *column].__getitem__, self._row_positions()))
-        if is_gain:  # each day's value minus the day before's (the row before the window's)
-            values: list[Any] = list(map(sub, column, chain((base,), column)))
-        else:
-            values = list(column)
-        first = self._known[known_as] if known_as is not None else self._window.start
-        size = len(values)
-        head = size if first is None else max(0, min(size, (first - self._window.start).days))
-        if head:
-            values[:head] = [None] * head
-        return values
+        # Every count array whose column was read is built at once: those are the selected
+        # ones (the reader read their columns only), and one loop costs less than a call each.
+        computed = self.computed
+        columns = self._rows.columns
+        base, known, start = self._base, self._known, self._window.start
+        positions = None if self._dense else self._row_positions()
+        for array, (is_gain, index, known_as) in _COUNTS.items():
+            column: Sequence[int] | None = columns[index]
+            if column is None or array in computed:
+                continue
+            if positions is not None:  # per day, the latest value at or before it
+                column = list(map([base[index], *column].__getitem__, positions))
+            if is_gain:  # each day's value minus the day before's (the row before the window's)
+                values: list[Any] = list(map(sub, column, chain((base[index],), column)))
+            else:
+                values = list(column)
+            first = known[known_as] if known_as is not None else start
+            size = len(values)
+            head = size if first is None else max(0, min(size, (first - start).days))
+            if head:
+                values[:head] = [None] * head
+            computed[array] = values
+        found = computed.get(name)
+        if found is None:
+            raise LookupError(f"the column of {name} was not read")
+        return found
 
 
 def _add(left: int | None, right: int | None) -> int | None:
