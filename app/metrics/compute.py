@@ -82,7 +82,8 @@ def window_values(
     )
 
 
-def _add(left: int | None, right: int | None) -> int | None:
+def add_known(left: int | None, right: int | None) -> int | None:
+    """The sum of two values, either of which may be unknown (null when both are)."""
     if left is None:
         return right
     if right is None:
@@ -99,7 +100,7 @@ def sum_window_values(window: Window, parts: Sequence[WindowValues]) -> WindowVa
     for part in parts:
         published += part.videos_published
         for name in totals:
-            totals[name] = _add(totals[name], getattr(part, name))
+            totals[name] = add_known(totals[name], getattr(part, name))
     return WindowValues(window=window, videos_published=published, **totals)
 
 

@@ -15,6 +15,7 @@ from operator import sub
 from typing import Any, Generic, TypeVar
 
 from app.metrics.attribution import COLUMNS, COUNTERS, KnownFrom, Row
+from app.metrics.compute import add_known
 from app.metrics.windows import Window
 
 T = TypeVar("T")
@@ -211,14 +212,6 @@ class _ScopeSeries(SeriesValues):
         return found
 
 
-def _add(left: int | None, right: int | None) -> int | None:
-    if left is None:
-        return right
-    if right is None:
-        return left
-    return left + right
-
-
 class _SummedSeries(SeriesValues):
     """An aggregate's series: per day, the sum of its members' known values."""
 
@@ -237,7 +230,7 @@ class _SummedSeries(SeriesValues):
             return [sum(day) for day in zip(*arrays, strict=True)] if arrays else [0] * size
         total: list[int | None] = [None] * size
         for array in arrays:
-            total = [_add(a, b) for a, b in zip(total, array, strict=True)]
+            total = [add_known(a, b) for a, b in zip(total, array, strict=True)]
         return total
 
 
