@@ -39,6 +39,7 @@ from app.metrics.attribution import (
     row_changes,
 )
 from app.models import ScopeKind
+from app.platforms.registry import spec
 
 _COLUMN_LIST = ", ".join(COLUMNS)
 _FROM_COLUMNS = tuple(f"{name}_from" for name in KNOWN_FROM)
@@ -57,10 +58,17 @@ class VideoCounters:
     saves: int | None = None
 
     def normalised(self, platform: Platform) -> VideoCounters:
-        """TikTok reports no separate plays (plays = views) and no saves (always unknown)."""
-        if platform is Platform.TIKTOK:
+        """As the platform reports them: e.g. TikTok's plays are its views and it has no saves."""
+        facts = spec(platform)
+        if facts.plays_are_views or "saves" in facts.never_reported:
             return VideoCounters(
-                self.observed_at, self.views, self.views, self.likes, self.comments, self.shares
+                self.observed_at,
+                self.views,
+                self.views if facts.plays_are_views else self.plays,
+                self.likes,
+                self.comments,
+                self.shares,
+                None if "saves" in facts.never_reported else self.saves,
             )
         return self
 

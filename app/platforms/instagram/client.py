@@ -11,7 +11,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import aiohttp
 
@@ -26,6 +26,7 @@ from app.identifiers import (
 from app.platforms.budget import Budget
 from app.platforms.errors import (
     AuthExpired,
+    AuthorUnknown,
     PlatformError,
     ProfileNotFound,
     ProfileRestricted,
@@ -33,6 +34,7 @@ from app.platforms.errors import (
     UpstreamError,
 )
 from app.platforms.http import retry_after_seconds
+from app.platforms.interface import ReadKind
 from app.platforms.values import Post, Profile, upstream_count
 from app.settings import InstagramSettings
 
@@ -61,6 +63,11 @@ class InstagramClient:
     `USAGE_CEILING`, calls are refused locally with `RateLimited` for a while instead of
     being sent, so the platform is not pushed into refusing them itself.
     """
+
+    platform: Platform = IG
+    supports_insights: bool = True  # owner media insights: saves and shares
+    # A profile and one feed page; one post (the newest page of its author's feed).
+    EXPECTED_REQUESTS: ClassVar[dict[ReadKind, int]] = {ReadKind.PROFILE: 2, ReadKind.VIDEO: 1}
 
     def __init__(
         self,
@@ -109,6 +116,25 @@ class InstagramClient:
             if len(posts) >= limit:
                 break
         return posts
+
+    def expected_requests(self, kind: ReadKind) -> int:
+        """Upstream requests a read of `kind` usually costs (more pages are taken as they go)."""
+        return self.EXPECTED_REQUESTS[kind]
+
+    async def recent_posts(self, handle: str, *, limit: int, since: datetime) -> list[Post]:
+        """The interface's recent posts: `list_media`."""
+        return await self.list_media(handle, limit=limit, since=since)
+
+    async def post(self, media_id: str, author: str | None) -> Post | None:
+        """One post, found through its author's feed (`find_media`): the author is needed."""
+        if author is None:
+            raise AuthorUnknown(
+                IG,
+                "Instagram posts are read through their author's profile, and this post's "
+                "author is unknown: add it by a URL that names the author, with authorHandle, "
+                "or track the author's account",
+            )
+        return await self.find_media(author, media_id)
 
     async def find_media(self, handle: str, media_id: str, *, max_posts: int = 1000) -> Post | None:
         """One post of `handle` by its pk, or None when the feed no longer holds it.
