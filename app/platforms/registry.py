@@ -16,7 +16,8 @@ class PlatformSpec:
     """What differs between platforms outside their clients.
 
     `never_reported` are the video counters the platform has no figure for (the importer
-    ignores them); `plays_are_views` means its only play count is the view count.
+    ignores them); `insights_only` those it reports only in owner insights, to the accounts
+    whose owner connected them; `plays_are_views` means its only play count is the view count.
     `addressed_by_shortcode`: its posts also have a shortcode, derived from the numeric id.
     `url_names_author`: the canonical post URL holds the author's handle (so it is rebuilt
     once the author is known). `owner_insights`: owners may connect their accounts for
@@ -27,6 +28,7 @@ class PlatformSpec:
     profile_url: Callable[[str], str]
     post_url: Callable[[str, str | None], str]  # (canonical media id, author handle)
     never_reported: frozenset[str] = frozenset()
+    insights_only: frozenset[str] = frozenset()
     plays_are_views: bool = False
     addressed_by_shortcode: bool = False
     url_names_author: bool = False
@@ -50,6 +52,7 @@ SPECS: Final[dict[Platform, PlatformSpec]] = {
         Platform.INSTAGRAM,
         profile_url=lambda handle: f"https://www.instagram.com/{handle}/",
         post_url=_instagram_post_url,
+        insights_only=frozenset({"saves", "shares"}),
         addressed_by_shortcode=True,
         owner_insights=True,
     ),
