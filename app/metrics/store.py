@@ -14,7 +14,7 @@ anything is written, so no sum of counters can leave 64 bits.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -60,17 +60,11 @@ class VideoCounters:
     def normalised(self, platform: Platform) -> VideoCounters:
         """As the platform reports them: e.g. TikTok's plays are its views and it has no saves."""
         facts = spec(platform)
-        if facts.plays_are_views or "saves" in facts.never_reported:
-            return VideoCounters(
-                self.observed_at,
-                self.views,
-                self.views if facts.plays_are_views else self.plays,
-                self.likes,
-                self.comments,
-                self.shares,
-                None if "saves" in facts.never_reported else self.saves,
-            )
-        return self
+        plays = self.views if facts.plays_are_views else self.plays
+        saves = None if "saves" in facts.never_reported else self.saves
+        if plays == self.plays and saves == self.saves:
+            return self
+        return replace(self, plays=plays, saves=saves)
 
 
 @dataclass(frozen=True, slots=True)

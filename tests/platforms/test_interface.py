@@ -12,6 +12,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from app.identifiers import Platform
+from app.metrics.store import VideoCounters
 from app.platforms.budget import LocalBudget
 from app.platforms.clients import FACTORIES
 from app.platforms.errors import AuthorUnknown, UpstreamError
@@ -62,6 +63,18 @@ def test_every_platform_has_a_spec_and_a_client_factory() -> None:
     assert set(SPECS) == set(Platform)
     assert set(FACTORIES) == set(Platform)
     assert all(spec(platform).platform is platform for platform in Platform)
+
+
+def test_the_specs_say_what_the_platforms_never_report() -> None:
+    seen = VideoCounters(datetime(2026, 1, 1, tzinfo=UTC), views=9, plays=7, shares=3, saves=2)
+
+    tiktok = seen.normalised(Platform.TIKTOK)
+    instagram = seen.normalised(Platform.INSTAGRAM)
+
+    assert (tiktok.views, tiktok.plays, tiktok.shares, tiktok.saves) == (9, 9, 3, None)
+    assert instagram is seen
+    assert spec(Platform.INSTAGRAM).shortcode("3000000000000000000") is not None
+    assert spec(Platform.TIKTOK).shortcode("7000000000000000000") is None
 
 
 async def test_every_client_implements_the_interface(clients: PlatformClients) -> None:
