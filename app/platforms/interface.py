@@ -9,7 +9,9 @@ from typing import Protocol, runtime_checkable
 from app.identifiers import Platform
 from app.platforms.values import Post, Profile
 
-__all__ = ["PlatformClient", "ReadKind"]
+__all__ = ["Insight", "PlatformClient", "ReadKind"]
+
+Insight = tuple[int | None, int | None]  # (saves, shares) from owner insights; None: absent
 
 
 class ReadKind(StrEnum):
@@ -42,9 +44,7 @@ class PlatformClient(Protocol):
         """One post by its canonical id, or None when it is gone."""
         ...
 
-    async def media_insights(
-        self, graph_media_id: str, owner_token: str
-    ) -> tuple[int | None, int | None]:
+    async def media_insights(self, graph_media_id: str, owner_token: str) -> Insight:
         """(saves, shares) of one of the token owner's media; None when a metric is absent."""
         ...
 

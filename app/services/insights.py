@@ -7,11 +7,9 @@ from dataclasses import dataclass, field
 
 from app import models
 from app.platforms.errors import AuthExpired, UpstreamError
-from app.platforms.interface import PlatformClient
+from app.platforms.interface import Insight, PlatformClient
 from app.platforms.values import Post
 from app.security.crypto import SecretBox
-
-Insight = tuple[int | None, int | None]  # (saves, shares); None: the metric is unavailable
 
 EXPIRED = (
     "Instagram refused the owner's token (expired, revoked or invalid): reconnect the account "

@@ -26,7 +26,7 @@ from app.platforms.errors import (
     UpstreamError,
 )
 from app.platforms.http import retry_after_seconds
-from app.platforms.interface import ReadKind
+from app.platforms.interface import Insight, ReadKind
 from app.platforms.values import Post, Profile, upstream_count
 from app.settings import TikTokSettings
 
@@ -244,9 +244,7 @@ class TikTokClient:
         """One video by id (`get_video`); the author is not needed."""
         return await self.get_video(media_id)
 
-    async def media_insights(
-        self, graph_media_id: str, owner_token: str
-    ) -> tuple[int | None, int | None]:
+    async def media_insights(self, graph_media_id: str, owner_token: str) -> Insight:
         """TikTok has no owner insights (`supports_insights` is False): always raises."""
         raise UpstreamError(P, "TikTok has no owner media insights", transient=False)
 
