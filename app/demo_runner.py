@@ -9,12 +9,12 @@ from aiohttp import web
 from tortoise import Tortoise
 
 from app import db
+from app.demo import seed as demo
+from app.demo.backfill import backfill_organization
 from app.logs import settings_logging_config
 from app.main import create_app
 from app.preflight import StartupError
 from app.security.crypto import SecretBox
-from app.services import demo
-from app.services.backfill import backfill_organization
 from app.serving import bind_socket
 from app.settings import InstagramSettings, Settings, TikTokSettings
 from app.simulator.app import WORLD, create_simulator

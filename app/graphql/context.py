@@ -14,9 +14,9 @@ from app.graphql.errors import InsufficientScope
 from app.graphql.loaders import Loaders
 from app.models import Scope
 from app.services.rate_limit import RateDecision
+from app.services.refresher import Refresher
 from app.services.tenancy import Tenant
 from app.settings import Settings
-from app.worker.refreshers import Refresher
 
 
 @dataclass

@@ -14,6 +14,7 @@ __all__ = ["normalize_handle", "validate_handle"]
 _INSTAGRAM_HANDLE: Final = re.compile(r"(?!\.)(?!.*\.\.)[a-z0-9._]{1,30}(?<!\.)")
 _TIKTOK_HANDLE: Final = re.compile(r"[a-z0-9._]{2,24}(?<!\.)")
 
+_PATTERNS: Final = {Platform.INSTAGRAM: _INSTAGRAM_HANDLE, Platform.TIKTOK: _TIKTOK_HANDLE}
 _RULES: Final = {
     Platform.INSTAGRAM: "1-30 of a-z 0-9 . _, without a leading, trailing or doubled '.'",
     Platform.TIKTOK: "2-24 of a-z 0-9 . _, not ending with '.'",
@@ -45,7 +46,7 @@ def validate_handle(platform: Platform, candidate: str) -> str:
     if not candidate.isascii():
         raise _invalid_handle(platform, candidate)
     handle = candidate.lower()
-    pattern = _INSTAGRAM_HANDLE if platform is Platform.INSTAGRAM else _TIKTOK_HANDLE
+    pattern = _PATTERNS[platform]
     if pattern.fullmatch(handle) is None:
         raise _invalid_handle(platform, candidate)
     return handle

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Final
 
 from app.identifiers.errors import IdentifierError, quote_input
 
@@ -18,7 +19,7 @@ class Platform(StrEnum):
     @property
     def label(self) -> str:
         """The platform's own spelling, for human-readable messages."""
-        return "Instagram" if self is Platform.INSTAGRAM else "TikTok"
+        return _LABELS[self]
 
     @classmethod
     def parse(cls, value: str) -> Platform:
@@ -38,3 +39,6 @@ class Platform(StrEnum):
             f"Unknown platform {quote_input(value)}; expected 'instagram' or 'tiktok'.",
             field="platform",
         )
+
+
+_LABELS: Final = {Platform.INSTAGRAM: "Instagram", Platform.TIKTOK: "TikTok"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -65,6 +66,14 @@ _INSTAGRAM_RESERVED: Final = frozenset(
 _TIKTOK_ID_PREFIXES: Final = frozenset(
     {("embed",), ("embed", "v2"), ("player", "v1"), ("share", "video")}
 )
+
+# Per platform (a table, not branches): the post a bare numeric id names, in its canonical URL
+# form, and the platforms whose posts have shortcodes.
+_POST_BY_NUMBER: Final[dict[Platform, Callable[[int], ParsedUrl]]] = {
+    Platform.INSTAGRAM: lambda number: _instagram_post(number, "p", None),
+    Platform.TIKTOK: lambda number: _tiktok_post(number, None, "video"),
+}
+_SHORTCODE_PLATFORMS: Final = frozenset({Platform.INSTAGRAM})
 
 
 class UrlKind(StrEnum):
@@ -150,16 +159,14 @@ def parse_video_ref(
     if url is not None:
         return _video_ref(_video_from_url(url, expected))
     if shortcode is not None:
-        if expected not in (None, Platform.INSTAGRAM):
+        if expected is not None and expected not in _SHORTCODE_PLATFORMS:
             raise _invalid_input("A shortcode always names an Instagram post.", "platform")
         pk = shortcode_to_pk(_trim(shortcode, "shortcode"))
         return _video_ref(_instagram_post(pk, "p", None))
     if expected is None:
         raise _invalid_input("A numeric video id needs its platform.", "platform")
     number = parse_media_id(_trim(video_id, "video_id"))
-    if expected is Platform.INSTAGRAM:
-        return _video_ref(_instagram_post(number, "p", None))
-    return _video_ref(_tiktok_post(number, None, "video"))
+    return _video_ref(_POST_BY_NUMBER[expected](number))
 
 
 def parse_profile_ref(

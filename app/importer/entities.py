@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from app import models
-from app.identifiers import Platform, pk_to_shortcode
+from app.identifiers import Platform
 from app.importer.report import ImportReport, Progress
 from app.metrics import store, versions
+from app.platforms.registry import spec
 from app.services.accounts import track_account
 from app.services.tenancy import Tenant
 from app.services.videos import canonical_post_url
@@ -122,7 +123,7 @@ def _new_video(
         organization_id=tenant.organization_id,
         platform=platform,
         platform_video_id=video_id,
-        shortcode=pk_to_shortcode(int(video_id)) if platform is Platform.INSTAGRAM else None,
+        shortcode=spec(platform).shortcode(video_id),
         url=canonical_post_url(platform, video_id, entity.handle),
         author_handle=entity.handle,
         published_at=entity.published_at,

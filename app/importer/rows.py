@@ -20,6 +20,7 @@ from typing import Final
 
 from app.counts import MAX_COUNT
 from app.identifiers import IdentifierError, Platform, normalize_handle, parse_media_id
+from app.platforms.registry import spec
 
 __all__ = [
     "PROFILE_COUNTS",
@@ -38,7 +39,6 @@ __all__ = [
 PROFILE_COUNTS: Final = ("followers", "following", "posts")
 VIDEO_COUNTS: Final = ("views", "plays", "likes", "comments", "shares", "saves")
 REQUIRED_COLUMNS: Final = ("platform", "kind", "handle", "date")
-_TIKTOK_IGNORED: Final = frozenset({"plays", "saves"})  # plays = views; saves never exist
 _INTEGRAL: Final = re.compile(r"(-?)([0-9]+)(?:\.0*)?")
 _DAY: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _EXTENSIONS: Final = {".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson"}
@@ -226,7 +226,8 @@ def _video(
 ) -> Record:
     video_id = _video_id(fields, problems)
     published_at = _published_at(fields, today, problems)
-    ignored = _TIKTOK_IGNORED if platform is Platform.TIKTOK else frozenset()
+    # e.g. TikTok: plays = views, saves never exist
+    ignored = spec(platform).never_reported if platform is not None else frozenset()
     counts = {
         name: None if name in ignored else _count(fields, name, problems) for name in VIDEO_COUNTS
     }

@@ -14,7 +14,7 @@ anything is written, so no sum of counters can leave 64 bits.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ from app.metrics.attribution import (
     row_changes,
 )
 from app.models import ScopeKind
+from app.platforms.registry import spec
 
 _COLUMN_LIST = ", ".join(COLUMNS)
 _FROM_COLUMNS = tuple(f"{name}_from" for name in KNOWN_FROM)
@@ -57,12 +58,13 @@ class VideoCounters:
     saves: int | None = None
 
     def normalised(self, platform: Platform) -> VideoCounters:
-        """TikTok reports no separate plays (plays = views) and no saves (always unknown)."""
-        if platform is Platform.TIKTOK:
-            return VideoCounters(
-                self.observed_at, self.views, self.views, self.likes, self.comments, self.shares
-            )
-        return self
+        """As the platform reports them: e.g. TikTok's plays are its views and it has no saves."""
+        facts = spec(platform)
+        plays = self.views if facts.plays_are_views else self.plays
+        saves = None if "saves" in facts.never_reported else self.saves
+        if plays == self.plays and saves == self.saves:
+            return self
+        return replace(self, plays=plays, saves=saves)
 
 
 @dataclass(frozen=True, slots=True)

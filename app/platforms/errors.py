@@ -7,6 +7,8 @@ PlatformError                    any failure talking to a platform
 ├── RateLimited                  throttled; `retry_after` seconds until a retry makes sense
 │                                (None: the platform did not say, so back off progressively)
 ├── AuthExpired                  our credentials were refused; re-authorise
+├── AuthorUnknown                a post that can only be read through its author's feed, whose
+│                                author is unknown
 └── UpstreamError                anything else; `transient` says whether a retry may help
 """
 
@@ -54,3 +56,7 @@ class UpstreamError(PlatformError):
     def __init__(self, platform: Platform, message: str, *, transient: bool) -> None:
         super().__init__(platform, message)
         self.transient = transient
+
+
+class AuthorUnknown(PlatformError):
+    """An Instagram post cannot be fetched without its author's handle."""

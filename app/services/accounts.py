@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 from app import models
 from app.identifiers import IdentifierError, Platform, parse_profile_ref
 from app.metrics import store, versions
+from app.platforms.registry import SPECS, spec
 from app.security.crypto import SecretBox
 from app.services.outcomes import Outcome
 from app.services.tenancy import Tenant, pluck_ids
@@ -16,6 +17,8 @@ from app.services.tenancy import Tenant, pluck_ids
 MIN_INTERVAL_HOURS = 1
 MAX_INTERVAL_HOURS = 168
 MAX_TOKEN_LENGTH = 4096
+# The platforms whose owners may connect their accounts, for messages: "Instagram".
+_CONNECTABLE = " and ".join(p.label for p, facts in SPECS.items() if facts.owner_insights)
 
 
 def check_interval(hours: int | None, field: str = "scrapeIntervalHours") -> Outcome[int]:
@@ -142,10 +145,9 @@ async def connect_account(
     account = await tenant.accounts().filter(id=account_id).first()
     if account is None:
         return Outcome.fail("NOT_FOUND", "No such account", "id")
-    if account.platform is not Platform.INSTAGRAM:
-        return Outcome.fail(
-            "UNSUPPORTED", "Only Instagram accounts can be connected for owner insights", "id"
-        )
+    if not spec(account.platform).owner_insights:
+        message = f"Only {_CONNECTABLE} accounts can be connected for owner insights"
+        return Outcome.fail("UNSUPPORTED", message, "id")
     token = access_token.strip()
     # Printable ASCII without spaces: it travels in an HTTP header.
     if not 1 <= len(token) <= MAX_TOKEN_LENGTH or not all(33 <= ord(c) <= 126 for c in token):

@@ -7,11 +7,9 @@ from dataclasses import dataclass, field
 
 from app import models
 from app.platforms.errors import AuthExpired, UpstreamError
-from app.platforms.instagram.client import InstagramClient
+from app.platforms.interface import Insight, PlatformClient
 from app.platforms.values import Post
 from app.security.crypto import SecretBox
-
-Insight = tuple[int | None, int | None]  # (saves, shares); None: the metric is unavailable
 
 EXPIRED = (
     "Instagram refused the owner's token (expired, revoked or invalid): reconnect the account "
@@ -37,7 +35,7 @@ class OwnerInsights:
 
 
 async def owner_insights(
-    instagram: InstagramClient,
+    client: PlatformClient,
     box: SecretBox | None,
     accounts: Sequence[models.Account],
     posts: Sequence[Post],
@@ -61,11 +59,11 @@ async def owner_insights(
     refused: dict[int, str] = {}
     for token, owners in holders.items():
         if read is None:
-            found, problem = await _read(instagram, token, media)
+            found, problem = await _read(client, token, media)
             if problem is None:
                 read = found
         else:
-            problem = await _check(instagram, token, media, read)
+            problem = await _check(client, token, media, read)
         if problem is not None:
             refused.update((owner, problem) for owner in owners)
         else:
@@ -74,14 +72,14 @@ async def owner_insights(
 
 
 async def _read(
-    instagram: InstagramClient, token: str, media: list[tuple[str, str]]
+    client: PlatformClient, token: str, media: list[tuple[str, str]]
 ) -> tuple[dict[str, Insight], str | None]:
     """Every post's insights with `token` by media id, and why the token is refused (if so)."""
     found: dict[str, Insight] = {}
     detail = ""
     for media_id, graph_media_id in media:
         try:
-            found[media_id] = await instagram.media_insights(graph_media_id, token)
+            found[media_id] = await client.media_insights(graph_media_id, token)
         except AuthExpired:
             return {}, EXPIRED  # every further call would be refused too
         except UpstreamError as error:
@@ -94,7 +92,7 @@ async def _read(
 
 
 async def _check(
-    instagram: InstagramClient,
+    client: PlatformClient,
     token: str,
     media: list[tuple[str, str]],
     read: dict[str, Insight],
@@ -104,7 +102,7 @@ async def _check(
     if probe is None:
         return None  # nothing was read, so nothing is shared
     try:
-        await instagram.media_insights(probe, token)
+        await client.media_insights(probe, token)
     except AuthExpired:
         return EXPIRED
     except UpstreamError as error:

@@ -8,112 +8,44 @@ throttling and transient failures are raised for the job layer to retry with bac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from aiohttp import ClientSession
 
 from app import models
 from app.identifiers import Platform
 from app.metrics import store, versions
 from app.models import Availability
-from app.platforms.budget import Budget
 from app.platforms.errors import (
     AuthExpired,
+    AuthorUnknown,
     PlatformError,
     ProfileNotFound,
     ProfilePrivate,
     ProfileRestricted,
     UpstreamError,
 )
-from app.platforms.instagram.client import InstagramClient
-from app.platforms.tiktok.client import TikTokClient
 from app.platforms.values import Post, Profile
-from app.security.crypto import SecretBox
+from app.services.clients import PlatformClients, build_platform_clients
 from app.services.insights import OwnerInsights, owner_insights
 from app.services.recording import ONCE, RecordRetry, record_each, record_unavailable
-from app.settings import Settings
 
-
-class AuthorUnknown(PlatformError):
-    """An Instagram post cannot be fetched without its author's handle."""
-
+__all__ = [
+    "STATES",
+    "AuthorUnknown",
+    "PlatformClients",
+    "RefreshResult",
+    "build_platform_clients",
+    "counters",
+    "recorded",
+    "refresh_profile",
+]
 
 STATES: list[tuple[type[PlatformError], Availability]] = [
     (ProfileNotFound, Availability.NOT_FOUND),
     (ProfilePrivate, Availability.PRIVATE),
     (ProfileRestricted, Availability.RESTRICTED),
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class PlatformClients:
-    """One client per platform, sharing the process's aiohttp session.
-
-    `secret_box` opens the owners' Instagram tokens; without it no account counts as connected.
-    """
-
-    instagram: InstagramClient
-    tiktok: TikTokClient
-    secret_box: SecretBox | None = None
-    budgets: Mapping[Platform, Budget] = field(default_factory=dict)
-
-    async def reserve(self, platform: Platform, requests: int) -> float:
-        """Reserve a job's expected requests: 0 when done, else seconds to wait (no budget: 0)."""
-        budget = self.budgets.get(platform)
-        return await budget.reserve(requests) if budget is not None else 0.0
-
-    async def release(self, platform: Platform) -> None:
-        """Give back what the current job reserved and did not use."""
-        budget = self.budgets.get(platform)
-        if budget is not None:
-            await budget.release()
-
-    async def profile(self, platform: Platform, handle: str) -> Profile:
-        """The profile, from the right platform."""
-        if platform is Platform.INSTAGRAM:
-            return await self.instagram.get_profile(handle)
-        return await self.tiktok.get_profile(handle)
-
-    async def recent_posts(
-        self, platform: Platform, handle: str, *, limit: int, since: datetime
-    ) -> list[Post]:
-        """The profile's newest posts published since `since`, at most `limit`."""
-        if platform is Platform.INSTAGRAM:
-            return await self.instagram.list_media(handle, limit=limit, since=since)
-        return await self.tiktok.list_videos(handle, since=since, limit=limit)
-
-    async def post(self, platform: Platform, media_id: str, author: str | None) -> Post | None:
-        """One post, or None when it is gone. Instagram finds it through its author's feed."""
-        if platform is Platform.TIKTOK:
-            return await self.tiktok.get_video(media_id)
-        if author is None:
-            raise AuthorUnknown(
-                platform,
-                "Instagram posts are read through their author's profile, and this post's "
-                "author is unknown: add it by a URL that names the author, with authorHandle, "
-                "or track the author's account",
-            )
-        return await self.instagram.find_media(author, media_id)
-
-
-def build_platform_clients(
-    session: ClientSession, settings: Settings, budget: Callable[[str, int, float], Budget]
-) -> PlatformClients:
-    """Both clients on one session, each behind the budget `budget(platform, limit, window)`."""
-    ig, tt = settings.instagram, settings.tiktok
-    budgets = {
-        Platform.INSTAGRAM: budget("INSTAGRAM", ig.budget_requests, ig.budget_window_seconds),
-        Platform.TIKTOK: budget("TIKTOK", tt.budget_requests, tt.budget_window_seconds),
-    }
-    return PlatformClients(
-        instagram=InstagramClient(session, ig, budget=budgets[Platform.INSTAGRAM]),
-        tiktok=TikTokClient(session, tt, budget=budgets[Platform.TIKTOK]),
-        secret_box=SecretBox(settings.secret_key.get_secret_value()),
-        budgets=budgets,
-    )
 
 
 def counters(
@@ -158,9 +90,10 @@ async def refresh_profile(
     """Refresh every tracked account with this platform and handle, fetching upstream once.
 
     Raises `RateLimited` and transient `UpstreamError` (for retry); records every other
-    outcome on the accounts. Instagram saves and shares come from owner insights, and only
-    for the accounts whose owner connected them (`app.services.insights`). Recording an
-    account that fails on our side is retried from the same answer (`retry`), then ends ERROR.
+    outcome on the accounts. Saves and shares come from owner insights where the platform has
+    them (Instagram), and only for the accounts whose owner connected them
+    (`app.services.insights`). Recording an account that fails on our side is retried from the
+    same answer (`retry`), then ends ERROR.
     """
     moment = now or datetime.now(UTC)
     accounts = await models.Account.filter(platform=platform, handle=handle).select_related(
@@ -189,10 +122,11 @@ async def refresh_profile(
     moment = now or datetime.now(UTC)  # observed when the platform answered
     insights = OwnerInsights()
     connected = [a for a in accounts if a.insights_token is not None]
-    if platform is Platform.INSTAGRAM and connected:
+    client = clients[platform]
+    if client.supports_insights and connected:
         wanted = {p.media_id for a in connected for p in _recent(a, posts, moment)}
         insights = await owner_insights(
-            clients.instagram,
+            client,
             clients.secret_box,
             connected,
             [p for p in posts if p.media_id in wanted],

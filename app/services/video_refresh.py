@@ -20,6 +20,7 @@ from app.platforms.errors import (
     RateLimited,
     UpstreamError,
 )
+from app.platforms.registry import spec
 from app.platforms.values import Post
 from app.services.insights import owner_insights
 from app.services.recording import ONCE, RecordRetry, record_each, record_unavailable
@@ -88,17 +89,18 @@ async def _owner_insights(
 
     As in a profile refresh: only an organization whose own token is accepted gets them.
     """
-    if post.platform is not Platform.INSTAGRAM or not post.author_handle:
+    client = clients[post.platform]
+    if not client.supports_insights or not post.author_handle:
         return {}
     connected = await models.Account.filter(
-        platform=Platform.INSTAGRAM,
+        platform=post.platform,
         handle=post.author_handle,
         organization_id__in={row.organization_id for row in rows},
         insights_token__not_isnull=True,
     )
     if not connected:
         return {}
-    read = await owner_insights(clients.instagram, clients.secret_box, connected, [post])
+    read = await owner_insights(client, clients.secret_box, connected, [post])
     return {
         account.organization_id: read.by_media.get(post.media_id, (None, None))
         for account in connected
@@ -124,7 +126,7 @@ async def _apply(
         "last_scrape_at": moment,
         "next_scrape_at": moment + timedelta(hours=row.scrape_interval_hours),
     }
-    if row.platform is Platform.TIKTOK and post.author_handle:
+    if spec(row.platform).url_names_author and post.author_handle:
         details["url"] = post.url  # the canonical URL names the author: /@handle/video/id
     async with versions.batched(row.organization_id):  # one data version move for both
         await models.Video.filter(id=row.id).update(**details)

@@ -12,9 +12,9 @@ from app.identifiers import (
     Platform,
     normalize_handle,
     parse_video_ref,
-    pk_to_shortcode,
 )
 from app.metrics import store, versions
+from app.platforms.registry import spec
 from app.services.accounts import check_interval
 from app.services.outcomes import Outcome
 from app.services.tenancy import Tenant
@@ -112,9 +112,7 @@ async def add_video(
 
 def canonical_post_url(platform: Platform, media_id: str, handle: str | None) -> str:
     """The canonical public URL of a post from its numeric id."""
-    if platform is Platform.INSTAGRAM:
-        return f"https://www.instagram.com/p/{pk_to_shortcode(int(media_id))}/"
-    return f"https://www.tiktok.com/@{handle or ''}/video/{media_id}"
+    return spec(platform).post_url(media_id, handle)
 
 
 def _field(field: str) -> str:

@@ -58,6 +58,14 @@ class SimPost:
         """Instagram shortcode of the pk."""
         return pk_to_shortcode(self.media_id)
 
+    @property
+    def url(self) -> str:
+        """The post's public URL, as its platform shows it."""
+        if self.platform is Platform.INSTAGRAM:
+            kind = "reel" if self.product_type == "REELS" else "p"
+            return f"https://www.instagram.com/{kind}/{self.shortcode}/"
+        return f"https://www.tiktok.com/@{self.author}/video/{self.media_id}"
+
 
 @dataclass(frozen=True, slots=True)
 class PostCounters:

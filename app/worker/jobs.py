@@ -15,7 +15,6 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from arq import Retry
@@ -25,6 +24,7 @@ from app.identifiers import Platform
 from app.models import Availability
 from app.outages import OutageLog, outage_of
 from app.platforms.errors import RateLimited, UpstreamError
+from app.platforms.interface import ReadKind
 from app.services.recording import RecordRetry, failure_message, record_unavailable
 from app.services.refresh import PlatformClients, RefreshResult, refresh_profile
 from app.services.video_refresh import refresh_video
@@ -39,11 +39,7 @@ TRIES_TTL_SECONDS = 7 * 86400
 _OUTAGES = OutageLog("the worker (a job)")
 
 
-class Kind(StrEnum):
-    """What a refresh job fetches."""
-
-    PROFILE = "profile"
-    VIDEO = "video"
+Kind = ReadKind  # what a refresh job fetches: a profile (and its feed) or one post
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,16 +114,6 @@ async def _is_due(kind: Kind, platform: Platform, key: str, now: datetime) -> bo
     ).exists()
 
 
-# Upstream requests a refresh usually makes, reserved before it starts: an Instagram profile
-# and one feed page; a TikTok profile and one video query per 30-day slice of a 90-day
-# look-back; one post. More (owner insights, extra pages) are taken from the budget as they go.
-EXPECTED_REQUESTS = {
-    (Kind.PROFILE, Platform.INSTAGRAM): 2,
-    (Kind.PROFILE, Platform.TIKTOK): 4,
-    (Kind.VIDEO, Platform.INSTAGRAM): 1,
-    (Kind.VIDEO, Platform.TIKTOK): 1,
-}
-
 _REFRESH: dict[Kind, Callable[..., Awaitable[RefreshResult]]] = {
     Kind.PROFILE: refresh_profile,
     Kind.VIDEO: refresh_video,
@@ -179,7 +165,9 @@ async def _attempt(
         return Attempt(result="not due")
     clients = dependencies.clients
     # Wait for budget outside the job: a full window defers it rather than holding a slot.
-    wait = await clients.reserve(target, EXPECTED_REQUESTS[(kind, target)])
+    # What a refresh usually costs is reserved before it starts (each client's
+    # `expected_requests`); more (owner insights, extra pages) is taken as it goes.
+    wait = await clients.reserve(target, clients.expected_requests(target, kind))
     if wait > 0:
         return Attempt(retry_in=wait)
     try:

@@ -5,22 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
-from typing import Protocol
 
 from arq.connections import ArqRedis
 from redis.exceptions import RedisError
 
 from app.outages import OutageLog, Service, outage_of
+from app.services.refresher import Refresher
 from app.worker.jobs import Kind, Tries, WorkerDeps, attempt_refresh, due_refreshes, enqueue_refresh
 
+__all__ = ["ArqRefresher", "EmbeddedRefresher", "Refresher"]
+
 logger = logging.getLogger("creatoraudit.worker")
-
-
-class Refresher(Protocol):
-    """Accepts requests to refresh a profile or an individual post soon."""
-
-    async def enqueue(self, kind: Kind, platform: str, key: str) -> None:
-        """Ask for a refresh of this profile handle or post id as soon as possible."""
 
 
 class ArqRefresher:

@@ -90,12 +90,14 @@ async def clients() -> AsyncIterator[PlatformClients]:
     server = TestServer(_tiktok_stand_in())
     async with server, create_session(5.0) as session:
         yield PlatformClients(
-            instagram=InstagramClient(session, InstagramSettings()),
-            tiktok=TikTokClient(
-                session,
-                TikTokSettings(base_url=str(server.make_url("")), client_secret=SecretStr("s")),
-                clock=lambda: NOW,
-            ),
+            {
+                Platform.INSTAGRAM: InstagramClient(session, InstagramSettings()),
+                Platform.TIKTOK: TikTokClient(
+                    session,
+                    TikTokSettings(base_url=str(server.make_url("")), client_secret=SecretStr("s")),
+                    clock=lambda: NOW,
+                ),
+            }
         )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from app import models
+from app.demo.backfill import backfill_organization
 from app.identifiers import Platform
-from app.services.backfill import backfill_organization
 from app.simulator.world import World
 from tests.conftest import Org
 

@@ -385,7 +385,7 @@ async def test_without_a_secret_box_no_account_is_connected(
     handle = connected_handle(f"boxless.{org.id}")
     account = await track(org, handle)
     await connect(org, account, f"owner-{handle}", box)
-    boxless = PlatformClients(clients.instagram, clients.tiktok)
+    boxless = PlatformClients(clients.clients)
 
     await refresh_profile(IG, handle, boxless, now=NOW)
 

@@ -39,17 +39,19 @@ async def simulator() -> AsyncIterator[TestServer]:
 async def clients(simulator: TestServer) -> AsyncIterator[PlatformClients]:
     async with create_session(5.0) as session:
         yield PlatformClients(
-            instagram=InstagramClient(
-                session, InstagramSettings(base_url=str(simulator.make_url("/instagram")))
-            ),
-            tiktok=TikTokClient(
-                session,
-                TikTokSettings(
-                    base_url=str(simulator.make_url("/tiktok")),
-                    client_secret=SecretStr("simulator-secret"),
+            {
+                Platform.INSTAGRAM: InstagramClient(
+                    session, InstagramSettings(base_url=str(simulator.make_url("/instagram")))
                 ),
-                clock=lambda: NOW,
-            ),
+                Platform.TIKTOK: TikTokClient(
+                    session,
+                    TikTokSettings(
+                        base_url=str(simulator.make_url("/tiktok")),
+                        client_secret=SecretStr("simulator-secret"),
+                    ),
+                    clock=lambda: NOW,
+                ),
+            }
         )
 
 
@@ -151,14 +153,18 @@ async def test_refused_credentials_end_in_error_with_the_message(
     account = await _track(org, Platform.INSTAGRAM, f"authless.{org.id}")
     async with create_session(5.0) as session:
         refused = PlatformClients(
-            instagram=InstagramClient(
-                session,
-                InstagramSettings(
-                    base_url=str(simulator.make_url("/instagram")),
-                    access_token=SecretStr("expired-token"),
+            {
+                Platform.INSTAGRAM: InstagramClient(
+                    session,
+                    InstagramSettings(
+                        base_url=str(simulator.make_url("/instagram")),
+                        access_token=SecretStr("expired-token"),
+                    ),
                 ),
-            ),
-            tiktok=TikTokClient(session, TikTokSettings(base_url="http://127.0.0.1:9/tiktok")),
+                Platform.TIKTOK: TikTokClient(
+                    session, TikTokSettings(base_url="http://127.0.0.1:9/tiktok")
+                ),
+            }
         )
         result = await refresh_profile(Platform.INSTAGRAM, account.handle, refused, now=NOW)
     row = await models.Account.get(id=account.id)

@@ -10,6 +10,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from arq.connections import ArqRedis
 
+from app.identifiers import Platform
 from app.platforms.http import create_session
 from app.platforms.instagram.client import InstagramClient
 from app.platforms.tiktok.client import TikTokClient
@@ -57,8 +58,10 @@ async def test_embedded_refresher_refreshes_a_tracked_account_at_once(
         embedded = EmbeddedRefresher(
             WorkerDeps(
                 PlatformClients(
-                    InstagramClient(session, configured.instagram),
-                    TikTokClient(session, configured.tiktok),
+                    {
+                        Platform.INSTAGRAM: InstagramClient(session, configured.instagram),
+                        Platform.TIKTOK: TikTokClient(session, configured.tiktok),
+                    }
                 ),
                 queue_name="embedded",
             )

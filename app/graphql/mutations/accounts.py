@@ -18,10 +18,10 @@ from app.graphql.mutations.support import (
 from app.graphql.types.account import Account
 from app.graphql.types.common import Platform
 from app.models import Scope
+from app.platforms.interface import ReadKind as Kind
 from app.security.crypto import SecretBox
 from app.services import accounts as service
 from app.services.outcomes import Outcome
-from app.worker.jobs import Kind
 
 
 @strawberry.type(description="Result of trackAccount.")

@@ -13,7 +13,7 @@ from app.graphql.errors import UserError
 from app.graphql.ids import decode_id
 from app.metrics import versions
 from app.models import Scope
-from app.worker.jobs import Kind
+from app.platforms.interface import ReadKind as Kind
 
 MIN_GAP = timedelta(minutes=15)
 

@@ -18,9 +18,9 @@ from app.graphql.mutations.support import (
 from app.graphql.types.common import Platform
 from app.graphql.types.video import IndividualVideo
 from app.models import Scope
+from app.platforms.interface import ReadKind as Kind
 from app.services import videos as service
 from app.services.outcomes import Outcome
-from app.worker.jobs import Kind
 
 
 @strawberry.type(description="Result of addVideo.")

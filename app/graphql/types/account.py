@@ -50,6 +50,7 @@ from app.graphql.types.ordering import (
 from app.graphql.types.scalars import BigInt, big
 from app.models import Platform as PlatformModel
 from app.models import ScopeKind
+from app.platforms.registry import spec
 
 if TYPE_CHECKING:
     from app.graphql.types.creator import Creator
@@ -61,9 +62,7 @@ AccountVideoRef = Annotated["AccountVideo", strawberry.lazy("app.graphql.types.v
 
 def profile_url(platform: PlatformModel, handle: str) -> str:
     """The public profile URL of a handle."""
-    if platform is PlatformModel.INSTAGRAM:
-        return f"https://www.instagram.com/{handle}/"
-    return f"https://www.tiktok.com/@{handle}"
+    return spec(platform).profile_url(handle)
 
 
 @strawberry.type(description="A tracked Instagram or TikTok profile.")

@@ -11,21 +11,20 @@ import json
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import aiohttp
 
 from app.identifiers import (
     IdentifierError,
     Platform,
-    UrlKind,
     instagram_pk_time,
     normalize_handle,
-    parse_url,
 )
 from app.platforms.budget import Budget
 from app.platforms.errors import (
     AuthExpired,
+    AuthorUnknown,
     PlatformError,
     ProfileNotFound,
     ProfileRestricted,
@@ -33,6 +32,8 @@ from app.platforms.errors import (
     UpstreamError,
 )
 from app.platforms.http import retry_after_seconds
+from app.platforms.instagram.wire import as_int, as_str, json_header, media_post, usage_percent
+from app.platforms.interface import ReadKind
 from app.platforms.values import Post, Profile, upstream_count
 from app.settings import InstagramSettings
 
@@ -62,6 +63,11 @@ class InstagramClient:
     being sent, so the platform is not pushed into refusing them itself.
     """
 
+    platform: Platform = IG
+    supports_insights: bool = True  # owner media insights: saves and shares
+    # A profile and one feed page; one post (the newest page of its author's feed).
+    EXPECTED_REQUESTS: ClassVar[dict[ReadKind, int]] = {ReadKind.PROFILE: 2, ReadKind.VIDEO: 1}
+
     def __init__(
         self,
         session: aiohttp.ClientSession,
@@ -82,12 +88,12 @@ class InstagramClient:
         body = await self._discover(handle, PROFILE_FIELDS)
         return Profile(
             platform=IG,
-            handle=_str(body.get("username")) or handle,
-            platform_user_id=_str(body.get("id")),
-            display_name=_str(body.get("name")),
-            biography=_str(body.get("biography")),
-            avatar_url=_str(body.get("profile_picture_url")),
-            website=_str(body.get("website")),
+            handle=as_str(body.get("username")) or handle,
+            platform_user_id=as_str(body.get("id")),
+            display_name=as_str(body.get("name")),
+            biography=as_str(body.get("biography")),
+            avatar_url=as_str(body.get("profile_picture_url")),
+            website=as_str(body.get("website")),
             is_verified=None,
             followers=upstream_count(IG, "followers_count", body.get("followers_count")),
             following=upstream_count(IG, "follows_count", body.get("follows_count")),
@@ -109,6 +115,25 @@ class InstagramClient:
             if len(posts) >= limit:
                 break
         return posts
+
+    def expected_requests(self, kind: ReadKind) -> int:
+        """Upstream requests a read of `kind` usually costs (more pages are taken as they go)."""
+        return self.EXPECTED_REQUESTS[kind]
+
+    async def recent_posts(self, handle: str, *, limit: int, since: datetime) -> list[Post]:
+        """The interface's recent posts: `list_media`."""
+        return await self.list_media(handle, limit=limit, since=since)
+
+    async def post(self, media_id: str, author: str | None) -> Post | None:
+        """One post, found through its author's feed (`find_media`): the author is needed."""
+        if author is None:
+            raise AuthorUnknown(
+                IG,
+                "Instagram posts are read through their author's profile, and this post's "
+                "author is unknown: add it by a URL that names the author, with authorHandle, "
+                "or track the author's account",
+            )
+        return await self.find_media(author, media_id)
 
     async def find_media(self, handle: str, media_id: str, *, max_posts: int = 1000) -> Post | None:
         """One post of `handle` by its pk, or None when the feed no longer holds it.
@@ -143,7 +168,7 @@ class InstagramClient:
             media = media if isinstance(media, dict) else {}
             items = media.get("data") or []
             for item in items:
-                yield _post(item, handle)
+                yield media_post(item, handle)
             cursors = (media.get("paging") or {}).get("cursors") or {}
             after = cursors.get("after") if items else None
             if not after:
@@ -187,7 +212,7 @@ class InstagramClient:
         None when neither says: the worker then backs off progressively.
         """
         minutes = [
-            _int(entry.get("estimated_time_to_regain_access")) or 0
+            as_int(entry.get("estimated_time_to_regain_access")) or 0
             for entries in (buc or {}).values()
             if isinstance(entries, list)
             for entry in entries
@@ -195,7 +220,7 @@ class InstagramClient:
         ]
         if minutes and max(minutes) > 0:
             return max(minutes) * 60.0
-        call_count = _int((usage or {}).get("call_count")) or 0
+        call_count = as_int((usage or {}).get("call_count")) or 0
         return self._settings.usage_pause_seconds if call_count >= 100 else None
 
     async def _call(
@@ -211,8 +236,8 @@ class InstagramClient:
         try:
             async with self._session.get(url, params=params, headers=headers) as response:
                 status, text = response.status, await response.text()
-                usage = _json_header(response.headers.get("X-App-Usage"))
-                buc = _json_header(response.headers.get("X-Business-Use-Case-Usage"))
+                usage = json_header(response.headers.get("X-App-Usage"))
+                buc = json_header(response.headers.get("X-Business-Use-Case-Usage"))
                 retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         except TimeoutError as error:  # asyncio.TimeoutError is TimeoutError on 3.11
             raise UpstreamError(IG, "request timed out", transient=True) from error
@@ -220,7 +245,7 @@ class InstagramClient:
             raise UpstreamError(IG, f"HTTP failure: {error!r}", transient=True) from error
         if usage is not None:
             self.last_usage = usage
-            if _percent(usage) >= USAGE_CEILING:
+            if usage_percent(usage) >= USAGE_CEILING:
                 self._paused_until = time.monotonic() + self._settings.usage_pause_seconds
         try:
             body = json.loads(text)
@@ -244,7 +269,7 @@ def _convert(
 
     `wait` is how long a throttled caller should wait (None: the platform did not say).
     """
-    code, subcode = _int(error.get("code")), _int(error.get("error_subcode"))
+    code, subcode = as_int(error.get("code")), as_int(error.get("error_subcode"))
     message = f"({code}/{subcode}) {error.get('message', '')}"
     if code in RATE_LIMIT_CODES:
         return RateLimited(IG, message, retry_after=wait)
@@ -256,64 +281,3 @@ def _convert(
         return ProfileRestricted(IG, message)
     transient = code in TRANSIENT_CODES or status >= 500 or error.get("is_transient") is True
     return UpstreamError(IG, message, transient=transient)
-
-
-def _post(item: Any, handle: str) -> Post:
-    """One media item; the canonical `media_id` is the pk decoded from the permalink."""
-    if not isinstance(item, dict):
-        raise UpstreamError(IG, "media item is not an object", transient=False)
-    try:
-        parsed = parse_url(str(item.get("permalink")))
-    except IdentifierError as error:
-        raise UpstreamError(
-            IG, f"media without a post permalink: {error}", transient=False
-        ) from error
-    if parsed.kind is not UrlKind.POST or parsed.media_id is None:
-        raise UpstreamError(IG, "media permalink is not a post", transient=False)
-    try:
-        timestamp = _str(item.get("timestamp"))
-        published = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S%z") if timestamp else None
-    except ValueError as error:
-        raise UpstreamError(IG, f"bad media timestamp: {error}", transient=False) from error
-    return Post(
-        platform=IG,
-        media_id=parsed.media_id,
-        url=parsed.canonical_url,
-        author_handle=handle,
-        shortcode=parsed.shortcode,
-        graph_media_id=_str(item.get("id")),
-        caption=_str(item.get("caption")),
-        media_type=_str(item.get("media_type")),
-        thumbnail_url=_str(item.get("thumbnail_url")) or _str(item.get("media_url")),
-        published_at=published,
-        views=upstream_count(IG, "view_count", item.get("view_count")),
-        likes=upstream_count(IG, "like_count", item.get("like_count")),
-        comments=upstream_count(IG, "comments_count", item.get("comments_count")),
-    )
-
-
-def _percent(usage: dict[str, Any]) -> int:
-    """The highest of X-App-Usage's percentages (calls, time, CPU time)."""
-    keys = ("call_count", "total_time", "total_cputime")
-    return max((_int(usage.get(key)) or 0 for key in keys), default=0)
-
-
-def _json_header(value: str | None) -> dict[str, Any] | None:
-    try:
-        parsed = json.loads(value) if value else None
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 
@@ -26,6 +26,7 @@ from app.platforms.errors import (
     UpstreamError,
 )
 from app.platforms.http import retry_after_seconds
+from app.platforms.interface import Insight, ReadKind
 from app.platforms.values import Post, Profile, upstream_count
 from app.settings import TikTokSettings
 
@@ -59,6 +60,11 @@ def seconds_to_utc_midnight(now: datetime) -> float:
 
 class TikTokClient:
     """Research API client; fetches and renews its own client-credentials token."""
+
+    platform: Platform = P
+    supports_insights: bool = False  # the Research API has no owner insights
+    # A profile and one video query per 30-day slice of a 90-day look-back; one post.
+    EXPECTED_REQUESTS: ClassVar[dict[ReadKind, int]] = {ReadKind.PROFILE: 4, ReadKind.VIDEO: 1}
 
     def __init__(
         self,
@@ -225,6 +231,22 @@ class TikTokClient:
             if not data.get("has_more"):
                 return
             payload = {**payload, "cursor": data["cursor"], "search_id": data["search_id"]}
+
+    def expected_requests(self, kind: ReadKind) -> int:
+        """Upstream requests a read of `kind` usually costs (more pages are taken as they go)."""
+        return self.EXPECTED_REQUESTS[kind]
+
+    async def recent_posts(self, handle: str, *, limit: int, since: datetime) -> list[Post]:
+        """The interface's recent posts: `list_videos` from `since` on."""
+        return await self.list_videos(handle, since=since, limit=limit)
+
+    async def post(self, media_id: str, author: str | None) -> Post | None:
+        """One video by id (`get_video`); the author is not needed."""
+        return await self.get_video(media_id)
+
+    async def media_insights(self, graph_media_id: str, owner_token: str) -> Insight:
+        """TikTok has no owner insights (`supports_insights` is False): always raises."""
+        raise UpstreamError(P, "TikTok has no owner media insights", transient=False)
 
     async def get_video(self, video_id: str) -> Post | None:
         """One video by id, or None when the platform no longer has it.

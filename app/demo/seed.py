@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from app import models
 from app.identifiers import Platform
 from app.models import Scope
+from app.platforms.registry import spec
 from app.security.crypto import SecretBox
 from app.services import creators, videos
 from app.services.accounts import connect_account, track_account
@@ -43,12 +44,7 @@ def demo_videos(world: World) -> list[DemoVideo]:
     chosen = []
     for platform, handle in DEMO_VIDEO_AUTHORS:
         post = world.published_posts(world.profile(platform, handle))[1]
-        url = (
-            f"https://www.tiktok.com/@{handle}/video/{post.media_id}"
-            if platform is Platform.TIKTOK
-            else f"https://www.instagram.com/p/{post.shortcode}/"
-        )
-        chosen.append(DemoVideo(url, handle))
+        chosen.append(DemoVideo(spec(platform).post_url(str(post.media_id), handle), handle))
     return chosen
 
 

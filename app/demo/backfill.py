@@ -9,16 +9,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from app import models
-from app.identifiers import Platform
 from app.metrics import store, versions
-from app.simulator.world import ProfileState, SimPost, World
+from app.platforms.registry import PlatformSpec, spec
+from app.simulator.world import ProfileState, World
 
 
-def _post_url(post: SimPost) -> str:
-    if post.platform is Platform.INSTAGRAM:
-        kind = "reel" if post.product_type == "REELS" else "p"
-        return f"https://www.instagram.com/{kind}/{post.shortcode}/"
-    return f"https://www.tiktok.com/@{post.author}/video/{post.media_id}"
+def _reported(facts: PlatformSpec, name: str, value: int, insights: bool) -> int | None:
+    """A simulated counter as a refresh would record it: None where it would not be read."""
+    if name in facts.never_reported or (name in facts.insights_only and not insights):
+        return None
+    return value
 
 
 async def backfill_organization(organization_id: int, world: World, days: int = 90) -> int:
@@ -44,6 +44,7 @@ async def _backfill(
             continue
         # Saves and shares of Instagram posts come only from a connected owner's insights.
         insights = account.insights_token is not None and simulated.connected
+        facts = spec(account.platform)
         await store.record_profile(
             account.id,
             [
@@ -63,8 +64,8 @@ async def _backfill(
                 defaults={
                     "account_id": account.id,
                     "author_handle": account.handle,
-                    "shortcode": post.shortcode if post.platform is Platform.INSTAGRAM else None,
-                    "url": _post_url(post),
+                    "shortcode": facts.shortcode(str(post.media_id)),
+                    "url": post.url,
                     "caption": post.caption,
                     "media_type": post.media_type,
                     "published_at": post.published_at,
@@ -76,15 +77,14 @@ async def _backfill(
                 if moment < post.published_at:
                     continue
                 counters = world.counters(post, moment)
-                tiktok = post.platform is Platform.TIKTOK
                 observations.append(
                     store.VideoCounters(
                         moment,
                         views=counters.views,
                         likes=counters.likes,
                         comments=counters.comments,
-                        shares=counters.shares if tiktok or insights else None,
-                        saves=counters.saves if not tiktok and insights else None,
+                        shares=_reported(facts, "shares", counters.shares, insights),
+                        saves=_reported(facts, "saves", counters.saves, insights),
                     )
                 )
             await store.record_video(video.id, observations)
