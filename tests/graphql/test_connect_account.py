@@ -16,11 +16,12 @@ from app.platforms.budget import LocalBudget
 from app.platforms.http import create_session
 from app.security.crypto import SecretBox
 from app.services.refresh import build_platform_clients
-from app.settings import InstagramSettings, Settings, TikTokSettings, WorkerSettings
+from app.settings import Settings, WorkerSettings
 from app.simulator.app import WORLD
 from app.worker.jobs import WorkerDeps
 from app.worker.refreshers import EmbeddedRefresher, Refresher
 from tests.conftest import GraphQLResponse, Org
+from tests.platforms.simulated import pointed_at
 from tests.services.test_insights import connected_handle, sim_posts, simulator  # noqa: F401
 
 TOKEN = "IGQWRPa1ZA-owner-token.Secret_123"
@@ -195,12 +196,7 @@ async def embedded(
     simulator: TestServer,  # noqa: F811
 ) -> AsyncIterator[EmbeddedRefresher]:
     """An embedded refresher on the simulator, where the app's lifespan would have put one."""
-    configured = settings.model_copy(
-        update={
-            "instagram": InstagramSettings(base_url=str(simulator.make_url("/instagram"))),
-            "tiktok": TikTokSettings(base_url=str(simulator.make_url("/tiktok"))),
-        }
-    )
+    configured = pointed_at(settings, simulator)
     state = org.client._transport.app.state  # type: ignore[attr-defined]
     previous: Refresher | None = state.refresher
     async with create_session(5.0) as session:

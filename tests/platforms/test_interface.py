@@ -20,9 +20,10 @@ from app.platforms.http import create_session
 from app.platforms.interface import PlatformClient, ReadKind
 from app.platforms.registry import SPECS, spec
 from app.services.clients import PlatformClients, build_platform_clients
-from app.settings import InstagramSettings, Settings, TikTokSettings
+from app.settings import Settings
 from app.simulator.app import WORLD, create_simulator
 from app.simulator.world import ProfileState, World
+from tests.platforms.simulated import pointed_at
 
 APP = Path(__file__).resolve().parents[2] / "app"
 # Where branching on a platform belongs: its client, its spec, its simulated API.
@@ -39,12 +40,7 @@ async def simulator() -> AsyncIterator[TestServer]:
 @pytest.fixture
 async def clients(settings: Settings, simulator: TestServer) -> AsyncIterator[PlatformClients]:
     """Every platform's client, built the way the API and the worker build them."""
-    configured = settings.model_copy(
-        update={
-            "instagram": InstagramSettings(base_url=str(simulator.make_url("/instagram"))),
-            "tiktok": TikTokSettings(base_url=str(simulator.make_url("/tiktok"))),
-        }
-    )
+    configured = pointed_at(settings, simulator)
     async with create_session(5.0) as session:
         yield build_platform_clients(session, configured, lambda _, n, w: LocalBudget(n, w))
 

@@ -22,11 +22,12 @@ from app.services.refresh import PlatformClients, build_platform_clients, refres
 from app.services.tenancy import Tenant
 from app.services.video_refresh import refresh_video
 from app.services.videos import add_video
-from app.settings import InstagramSettings, Settings, TikTokSettings
+from app.settings import Settings
 from app.simulator.app import CLOCK, WORLD, create_simulator
 from app.simulator.clock import SimClock
 from app.simulator.world import SimPost, World
 from tests.conftest import Org
+from tests.platforms.simulated import pointed_at
 
 SEED = 23
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -83,12 +84,7 @@ async def simulator() -> AsyncIterator[TestServer]:
 @pytest.fixture
 async def clients(settings: Settings, simulator: TestServer) -> AsyncIterator[PlatformClients]:
     """Clients built the way the worker builds them (the secret box included)."""
-    configured = settings.model_copy(
-        update={
-            "instagram": InstagramSettings(base_url=str(simulator.make_url("/instagram"))),
-            "tiktok": TikTokSettings(base_url=str(simulator.make_url("/tiktok"))),
-        }
-    )
+    configured = pointed_at(settings, simulator)
     async with create_session(5.0) as session:
         yield build_platform_clients(session, configured, lambda _, n, w: LocalBudget(n, w))
 
