@@ -13,17 +13,15 @@ from aiohttp.test_utils import TestServer
 
 from app.identifiers import Platform
 from app.metrics.store import VideoCounters
-from app.platforms.budget import LocalBudget
 from app.platforms.clients import FACTORIES
 from app.platforms.errors import AuthorUnknown, UpstreamError
-from app.platforms.http import create_session
 from app.platforms.interface import PlatformClient, ReadKind
 from app.platforms.registry import SPECS, spec
-from app.services.clients import PlatformClients, build_platform_clients
+from app.services.clients import PlatformClients
 from app.settings import Settings
 from app.simulator.app import WORLD, create_simulator
 from app.simulator.world import ProfileState, World
-from tests.platforms.simulated import pointed_at
+from tests.platforms.simulated import simulated_clients
 
 APP = Path(__file__).resolve().parents[2] / "app"
 # Where branching on a platform belongs: its client, its spec, its simulated API.
@@ -40,9 +38,8 @@ async def simulator() -> AsyncIterator[TestServer]:
 @pytest.fixture
 async def clients(settings: Settings, simulator: TestServer) -> AsyncIterator[PlatformClients]:
     """Every platform's client, built the way the API and the worker build them."""
-    configured = pointed_at(settings, simulator)
-    async with create_session(5.0) as session:
-        yield build_platform_clients(session, configured, lambda _, n, w: LocalBudget(n, w))
+    async with simulated_clients(settings, simulator) as built:
+        yield built
 
 
 def active_handle(world: World, platform: Platform) -> str:

@@ -13,12 +13,10 @@ from aiohttp.test_utils import TestServer
 from app import models
 from app.identifiers import Platform
 from app.models import Availability
-from app.platforms.budget import LocalBudget
 from app.platforms.errors import RateLimited, UpstreamError
-from app.platforms.http import create_session
 from app.security.crypto import SecretBox
 from app.services.accounts import connect_account, disconnect_account, track_account
-from app.services.refresh import PlatformClients, build_platform_clients, refresh_profile
+from app.services.refresh import PlatformClients, refresh_profile
 from app.services.tenancy import Tenant
 from app.services.video_refresh import refresh_video
 from app.services.videos import add_video
@@ -27,7 +25,7 @@ from app.simulator.app import CLOCK, WORLD, create_simulator
 from app.simulator.clock import SimClock
 from app.simulator.world import SimPost, World
 from tests.conftest import Org
-from tests.platforms.simulated import pointed_at
+from tests.platforms.simulated import simulated_clients
 
 SEED = 23
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -84,9 +82,8 @@ async def simulator() -> AsyncIterator[TestServer]:
 @pytest.fixture
 async def clients(settings: Settings, simulator: TestServer) -> AsyncIterator[PlatformClients]:
     """Clients built the way the worker builds them (the secret box included)."""
-    configured = pointed_at(settings, simulator)
-    async with create_session(5.0) as session:
-        yield build_platform_clients(session, configured, lambda _, n, w: LocalBudget(n, w))
+    async with simulated_clients(settings, simulator) as built:
+        yield built
 
 
 @pytest.fixture
