@@ -31,9 +31,9 @@ from app.metrics.series import (
     Columns,
     DayRows,
     SeriesValues,
-    columns_for,
     series_values,
     sum_series,
+    with_column,
 )
 from app.metrics.windows import Window
 from app.models import ScopeKind
@@ -88,7 +88,7 @@ async def read_page(
     for window in series_windows:
         columns = chosen.get(window, COLUMNS)
         if window in metrics_windows:  # coverage comes from the same rows
-            columns = columns_for([*columns, "observed"]) if columns != COLUMNS else columns
+            columns = with_column(columns, "observations")
         for kind, ids in by_kind.items():
             rows.ranges[(kind, window)] = await reader.load_ranges(
                 kind, ids, window.start, window.end, columns

@@ -132,9 +132,10 @@ async def _ranges_as_arrays(
     )
     # The driver's lists are kept: the series only index, slice and map over them.
     read = [c if c in columns else None for c in COLUMNS]
+    unread = frozenset(COLUMNS).difference(columns)
     return {
         int(r["scope_id"]): _in_day_order(
-            DayRows(r["offsets"], [None if c is None else r[c] for c in read])
+            DayRows(r["offsets"], [None if c is None else r[c] for c in read], unread)
         )
         for r in records
     }
@@ -148,6 +149,7 @@ def _in_day_order(rows: DayRows) -> DayRows:
     return DayRows(
         [offsets[i] for i in order],
         [None if column is None else [column[i] for i in order] for column in rows.columns],
+        rows.unread,
     )
 
 

@@ -36,6 +36,11 @@ _ARRAY_COLUMNS: dict[str, Columns] = {
 }
 
 
+def with_column(columns: Columns, column: str) -> Columns:
+    """`columns` and `column`, in COLUMNS order."""
+    return tuple(c for c in COLUMNS if c in columns or c == column)
+
+
 def columns_for(arrays: Iterable[str] | None) -> Columns:
     """The columns the named series arrays are built from (every column for None or an
     unknown name)."""
@@ -55,11 +60,13 @@ class DayRows:
     """One scope's rows dated inside a window, column by column.
 
     `offsets[i]` is row i's day as days after the window's start (ascending, one row a day);
-    `columns[c][i]` its value of `COLUMNS[c]`; None for a column that was not read.
+    `columns[c][i]` its value of `COLUMNS[c]`; None for a column that was not read, and
+    `unread` names those columns.
     """
 
     offsets: Sequence[int]
     columns: Sequence[Sequence[int] | None]
+    unread: frozenset[str] = frozenset()
 
     @classmethod
     def empty(cls) -> DayRows:
@@ -131,6 +138,11 @@ class SeriesValues:
         """Build one of the arrays other than the engagement rate."""
         raise NotImplementedError
 
+    @property
+    def unread(self) -> frozenset[str]:
+        """The row columns that were not read: the arrays built from them cannot be asked."""
+        raise NotImplementedError
+
 
 # Per count array: whether it is the carried level or the daily gain, its column, and the
 # counter whose first-known date nulls the days before it (None: never null).
@@ -155,6 +167,10 @@ class _ScopeSeries(SeriesValues):
         # A row on every day: row i is day i, and nothing needs carrying forward.
         self._dense = len(rows.offsets) == len(dates)
         self._positions: list[int] | None = None
+
+    @property
+    def unread(self) -> frozenset[str]:
+        return self._rows.unread
 
     def _row_positions(self) -> list[int]:
         """Per day, 1 + the index of the latest row at or before it (0: the row before the
@@ -220,6 +236,10 @@ class _SummedSeries(SeriesValues):
     def __init__(self, dates: list[date], parts: Sequence[SeriesValues]) -> None:
         super().__init__(dates)
         self._parts = parts
+
+    @property
+    def unread(self) -> frozenset[str]:
+        return frozenset().union(*(part.unread for part in self._parts))
 
     def compute_count(self, name: str) -> list[Any]:
         size = len(self.dates)

@@ -178,3 +178,64 @@ def test_rows_that_arrive_out_of_day_order_are_put_back_in_order() -> None:
     assert rows.columns[COLUMNS.index("likes")] is None
     ordered = DayRows([0, 1], columns)
     assert _in_day_order(ordered) is ordered
+
+
+async def test_a_series_computed_ahead_for_other_arrays_is_read_again_for_these(org: Org) -> None:
+    # A connection's look-ahead reads only the columns of the arrays selected under its nodes;
+    # the same account's series asked elsewhere in the request, for other arrays, must not get
+    # that value (its columns were not read) but a read of its own.
+    accounts, creator = await _seed(org)
+    end = today_utc()
+    variables = {
+        "start": (end - timedelta(days=44)).isoformat(),
+        "end": end.isoformat(),
+        "id": encode_id("Account", accounts[0]),
+        "creator": encode_id("Creator", creator),
+    }
+    full = await _ask(org, ALL, variables)
+    head = "query Q($start: Date!, $end: Date!, $id: ID!, $creator: ID!)"
+    found = await org.gql(
+        f"{head} {{ accounts(first: 10) {{ nodes {{ series(window: {WINDOW}) {{ views }} }} }}"
+        f" node(id: $id) {{ ... on Account {{ series(window: {WINDOW}) {{ likes followers }} }} }}"
+        f" other: node(id: $creator) {{ ... on Creator {{ accounts(first: 10) {{ nodes {{"
+        f" series(window: {WINDOW}) {{ engagementRate observed }} }} }} }} }} }}",
+        variables,
+    )
+    data = found.data
+    assert [n["series"]["views"] for n in data["accounts"]["nodes"]] == [
+        s["views"] for s in full["page"]
+    ]
+    first = full["page"][[a["id"] for a in await _ids(org)].index(variables["id"])]
+    assert data["node"]["series"] == {"likes": first["likes"], "followers": first["followers"]}
+    by_creator = data["other"]["accounts"]["nodes"]
+    assert len(by_creator) == 2
+    for series in (n["series"] for n in by_creator):
+        assert series in [
+            {"engagementRate": s["engagementRate"], "observed": s["observed"]} for s in full["page"]
+        ]
+
+
+async def _ids(org: Org) -> list[dict[str, Any]]:
+    found = await org.gql("{ accounts(first: 10) { nodes { id } } }")
+    nodes: list[dict[str, Any]] = found.data["accounts"]["nodes"]
+    return nodes
+
+
+async def test_coverage_from_a_series_read_for_other_arrays_is_the_window_coverage(
+    org: Org,
+) -> None:
+    # With metrics and a series on one window, coverage is taken from the series' rows: their
+    # observation counts are read even when the series selects no array built from them.
+    await _seed(org)
+    end = today_utc()
+    window = f'{{range: {{start: "{(end - timedelta(days=44)).isoformat()}", end: "{end}"}}}}'
+    alone = await org.gql(
+        f"{{ accounts(first: 10) {{ nodes {{ metrics(window: {window}) {{ coverage }} }} }} }}"
+    )
+    together = await org.gql(
+        f"{{ accounts(first: 10) {{ nodes {{ metrics(window: {window}) {{ coverage }}"
+        f" series(window: {window}) {{ views }} }} }} }}"
+    )
+    coverages = [n["metrics"]["coverage"] for n in alone.data["accounts"]["nodes"]]
+    assert [n["metrics"]["coverage"] for n in together.data["accounts"]["nodes"]] == coverages
+    assert any(0 < c < 1 for c in coverages)

@@ -132,11 +132,18 @@ def _resolve(
     resolved = loaders.window_of(window)
     key = (want, tuple(scopes), resolved)
     ready = loaders.ready.get(key)
-    if ready is not None:
+    if ready is not None and (want != "series" or _covers(ready, info)):
         return ready
     if want == "series":
         return _series(loaders, tuple(scopes), resolved, video, columns_for(_selected(info)))
     return _BUILDERS[want](loaders, tuple(scopes), resolved, video)
+
+
+def _covers(series: Any, info: Info) -> bool:
+    """Whether a series computed ahead (by a connection's look-ahead, for the arrays selected
+    there) read every column this selection of it needs."""
+    unread: frozenset[str] = series.values.unread
+    return not unread or unread.isdisjoint(columns_for(_selected(info)))
 
 
 def _selected(info: Info) -> list[str] | None:
