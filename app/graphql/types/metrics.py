@@ -222,20 +222,6 @@ class CountChange:
         percent = change / abs(then) * 100 if then else None
         return cls(current=now, previous=then, change=change, change_percent=percent)
 
-    @classmethod
-    def of(cls, change: Change) -> CountChange:
-        """Expose a comparison of counts."""
-        return cls(
-            current=_int(change.current),
-            previous=_int(change.previous),
-            change=_int(change.change),
-            change_percent=change.change_percent,
-        )
-
-
-def _int(value: float | None) -> BigInt | None:
-    return None if value is None else BigInt(int(value))
-
 
 @trusted_values
 @strawberry.type(description="A rate (percentage) compared across two windows.")
@@ -289,7 +275,10 @@ class VideoComparison:
         return cls(
             window=DateWindow.of(current.window),
             previous_window=DateWindow.of(previous.window),
-            **{n: CountChange.of(compare(current, previous, n)) for n in _VIDEO_COUNTS},
+            **{
+                n: CountChange.between(getattr(current, n), getattr(previous, n))
+                for n in _VIDEO_COUNTS
+            },
             engagement_rate=RateChange.of(compare(current, previous, "engagement_rate")),
         )
 
