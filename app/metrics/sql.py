@@ -7,7 +7,7 @@ Statements are written with `?` placeholders and converted to `$n` for asyncpg. 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from tortoise import connections
@@ -37,10 +37,12 @@ def placeholders(conn: BaseDBAsyncClient, sql: str) -> str:
 
 
 def param(conn: BaseDBAsyncClient, value: Any) -> Any:
-    """A parameter value in the form the driver expects."""
-    if isinstance(value, date) and not is_postgres(conn):
-        return value.isoformat()
-    return value
+    """A parameter value in the form the driver expects (on SQLite, the form Tortoise stores)."""
+    if is_postgres(conn) or not isinstance(value, date):
+        return value
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(" ")
+    return value.isoformat()
 
 
 def as_date(value: Any) -> date:

@@ -47,6 +47,7 @@ __all__ = [
     "forget_account",
     "forget_video",
     "lock_organizations",
+    "move_video",
     "record_many",
     "record_profile",
     "record_video",
@@ -178,32 +179,29 @@ async def _stored(conn: BaseDBAsyncClient, scopes: Sequence[Scope]) -> dict[Scop
 async def set_video_account(video_id: int, account_id: int | None) -> None:
     """Move a video into (or out of) an account's feed, moving its history with it."""
     async with versions.writing() as conn:
-        await _locked(conn, (), [video_id])
-        video = (await bulk_read.video_facts(conn, [video_id])).get(video_id)
-        if video is None or video.account_id == account_id:
-            return
-        versions.touch(video.organization_id)
-        scope = Scope(ScopeKind.VIDEO, video_id)
-        history = (await _stored(conn, [scope]))[scope]
-        await sql.execute(
-            conn, "UPDATE video SET account_id = ? WHERE id = ?", [account_id, video_id]
-        )
-        plan = WritePlan()
-        nothing: History = ({}, NOTHING_KNOWN)
-        if video.account_id is not None:
-            plan.move(
-                video.organization_id,
-                [Scope(ScopeKind.ACCOUNT, video.account_id)],
-                history,
-                nothing,
-            )
-            plan.account_totals.add(video.account_id)
-        if account_id is not None:
-            plan.move(
-                video.organization_id, [Scope(ScopeKind.ACCOUNT, account_id)], nothing, history
-            )
-            plan.account_totals.add(account_id)
-        await plan.write(conn)
+        await move_video(conn, video_id, account_id)
+
+
+async def move_video(conn: BaseDBAsyncClient, video_id: int, account_id: int | None) -> None:
+    """`set_video_account` inside the caller's transaction."""
+    await _locked(conn, (), [video_id])
+    video = (await bulk_read.video_facts(conn, [video_id])).get(video_id)
+    if video is None or video.account_id == account_id:
+        return
+    versions.touch(video.organization_id)
+    scope = Scope(ScopeKind.VIDEO, video_id)
+    history = (await _stored(conn, [scope]))[scope]
+    await sql.execute(conn, "UPDATE video SET account_id = ? WHERE id = ?", [account_id, video_id])
+    plan = WritePlan()
+    nothing: History = ({}, NOTHING_KNOWN)
+    if video.account_id is not None:
+        previous = [Scope(ScopeKind.ACCOUNT, video.account_id)]
+        plan.move(video.organization_id, previous, history, nothing)
+        plan.account_totals.add(video.account_id)
+    if account_id is not None:
+        plan.move(video.organization_id, [Scope(ScopeKind.ACCOUNT, account_id)], nothing, history)
+        plan.account_totals.add(account_id)
+    await plan.write(conn)
 
 
 async def forget_video(video_id: int) -> None:

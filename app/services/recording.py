@@ -25,7 +25,14 @@ from app.metrics import versions
 from app.models import Availability
 from app.outages import outage_of
 
-__all__ = ["ONCE", "RecordRetry", "failure_message", "record_each", "record_unavailable"]
+__all__ = [
+    "ONCE",
+    "RecordRetry",
+    "failure_message",
+    "record_each",
+    "record_together",
+    "record_unavailable",
+]
 
 logger = logging.getLogger("creatoraudit.worker")
 
@@ -87,6 +94,31 @@ async def record_each(
                     pause = retry.backoff_seconds * 2 ** (attempt - 1)
                     await asyncio.sleep(min(pause, MAX_PAUSE_SECONDS))
     return failed
+
+
+async def record_together(
+    rows: Sequence[Row],
+    record: Callable[[Sequence[Row]], Awaitable[None]],
+    retry: RecordRetry,
+    moment: datetime,
+) -> int:
+    """Run `record(rows)` once for all rows (one transaction); return how many gave up.
+
+    When that fails on our side, each row is recorded on its own, with `retry` (`record_each`):
+    a row the database refuses cannot keep the other organizations' rows from being recorded.
+    """
+    if len(rows) > 1:
+        try:
+            await record(rows)
+            return 0
+        except Exception as error:
+            if outage_of(error) is not None:
+                raise
+            logger.exception(
+                "worker.record_together_failed",
+                extra={"table": rows[0]._meta.db_table, "rows": len(rows)},
+            )
+    return await record_each(rows, lambda row: record([row]), retry, moment)
 
 
 async def record_unavailable(

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from app import models
 from app.identifiers import Platform
-from app.metrics import store, versions
+from app.metrics import store
 from app.models import Availability
 from app.platforms.errors import (
     AuthExpired,
@@ -25,10 +24,11 @@ from app.platforms.errors import (
     ProfileRestricted,
     UpstreamError,
 )
-from app.platforms.values import Post, Profile
+from app.platforms.values import Post
 from app.services.clients import PlatformClients, build_platform_clients
 from app.services.insights import OwnerInsights, owner_insights
-from app.services.recording import ONCE, RecordRetry, record_each, record_unavailable
+from app.services.recording import ONCE, RecordRetry, record_together, record_unavailable
+from app.services.refresh_write import Answer, recent_posts, write_refresh
 
 __all__ = [
     "STATES",
@@ -124,112 +124,15 @@ async def refresh_profile(
     connected = [a for a in accounts if a.insights_token is not None]
     client = clients[platform]
     if client.supports_insights and connected:
-        wanted = {p.media_id for a in connected for p in _recent(a, posts, moment)}
+        wanted = {p.media_id for a in connected for p in recent_posts(a, posts, moment)}
         insights = await owner_insights(
             client,
             clients.secret_box,
             connected,
             [p for p in posts if p.media_id in wanted],
         )
-    failed = await record_each(
-        accounts, lambda account: _apply(account, profile, posts, moment, insights), retry, moment
+    answer = Answer(profile, posts, moment, insights)
+    failed = await record_together(
+        accounts, lambda rows: write_refresh(rows, answer), retry, moment
     )
     return recorded(len(accounts), len(posts), failed)
-
-
-def _recent(account: models.Account, posts: list[Post], moment: datetime) -> list[Post]:
-    """The posts the account's organization keeps: its look-back days and recent-post maximum."""
-    organization = account.organization
-    cutoff = moment - timedelta(days=organization.lookback_days)
-    recent = [p for p in posts if p.published_at is None or p.published_at >= cutoff]
-    return recent[: organization.max_recent_posts]
-
-
-async def _apply(
-    account: models.Account,
-    profile: Profile,
-    posts: list[Post],
-    moment: datetime,
-    insights: OwnerInsights,
-) -> None:
-    # The profile and each post are written in transactions of their own: the organization's
-    # data version moves once, after the last (app.metrics.versions).
-    async with versions.batched(account.organization_id):
-        recent = _recent(account, posts, moment)
-        owned = insights.for_account(account.id)  # None: not connected, public counters only
-        problem = insights.refused.get(account.id)
-        await store.record_profile(
-            account.id,
-            [
-                store.ProfileCounters(
-                    moment,
-                    followers=profile.followers,
-                    following=profile.following,
-                    posts=profile.posts_count,
-                )
-            ],
-        )
-        # One query for the rows the organization already has, not one per post.
-        known = {
-            v.platform_video_id: v
-            for v in await models.Video.filter(
-                organization_id=account.organization_id,
-                platform=account.platform,
-                platform_video_id__in=[p.media_id for p in recent],
-            )
-        }
-        for post in recent:
-            video_id = await _discovered_video(account, post, known.get(post.media_id), moment)
-            saves, shares = post.saves, post.shares
-            if owned is not None:
-                saves, shares = owned.get(post.media_id, (None, None))
-            await store.record_video(video_id, [counters(post, moment, saves=saves, shares=shares)])
-        await models.Account.filter(id=account.id).update(
-            platform_user_id=profile.platform_user_id or account.platform_user_id,
-            display_name=profile.display_name,
-            biography=profile.biography,
-            avatar_url=profile.avatar_url,
-            website=profile.website,
-            is_verified=profile.is_verified,
-            availability=Availability.ACTIVE,
-            last_error=problem,  # the owner's token was refused; the public data is recorded
-            last_error_at=moment if problem else None,
-            first_scrape_at=account.first_scrape_at or moment,
-            last_scrape_at=moment,
-            next_scrape_at=moment + timedelta(hours=account.scrape_interval_hours),
-        )
-
-
-async def _discovered_video(
-    account: models.Account, post: Post, existing: models.Video | None, moment: datetime
-) -> int:
-    """The organization's row for a post found in the account's feed (created if new)."""
-    details: dict[str, Any] = {
-        "shortcode": post.shortcode,
-        "graph_media_id": post.graph_media_id,
-        "url": post.url,
-        "caption": post.caption,
-        "media_type": post.media_type,
-        "thumbnail_url": post.thumbnail_url,
-        "published_at": post.published_at,
-        "author_handle": account.handle,
-        "availability": Availability.ACTIVE,
-        "first_scrape_at": moment,
-        "last_scrape_at": moment,
-    }
-    if existing is None:
-        video = await models.Video.create(
-            organization_id=account.organization_id,
-            platform=account.platform,
-            platform_video_id=post.media_id,
-            account_id=account.id,
-            discovered_at=moment,
-            **details,
-        )
-        return video.id
-    details["first_scrape_at"] = existing.first_scrape_at or moment
-    await models.Video.filter(id=existing.id).update(**details)
-    if existing.account_id != account.id:
-        await store.set_video_account(existing.id, account.id)
-        await models.Video.filter(id=existing.id).update(discovered_at=moment)
-    return existing.id
