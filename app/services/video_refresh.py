@@ -9,6 +9,7 @@ holds it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from app import models
@@ -23,7 +24,7 @@ from app.platforms.errors import (
 from app.platforms.registry import spec
 from app.platforms.values import Post
 from app.services.insights import owner_insights
-from app.services.recording import ONCE, RecordRetry, record_each, record_unavailable
+from app.services.recording import ONCE, RecordRetry, record_together, record_unavailable
 from app.services.refresh import STATES, PlatformClients, RefreshResult, counters, recorded
 
 
@@ -73,12 +74,9 @@ async def refresh_video(
         return RefreshResult(len(individual), Availability.NOT_FOUND)
     insights = await _owner_insights(individual, post, clients)
 
-    async def record(row: models.Video) -> None:
-        owned = insights.get(row.organization_id)
-        saves, shares = owned if owned is not None else (post.saves, post.shares)
-        await _apply(row, post, moment, saves, shares)
-
-    failed = await record_each(individual, record, retry, moment)
+    failed = await record_together(
+        individual, lambda chosen: _write(chosen, post, moment, insights), retry, moment
+    )
     return recorded(len(individual), 1, failed)
 
 
@@ -108,10 +106,8 @@ async def _owner_insights(
     }
 
 
-async def _apply(
-    row: models.Video, post: Post, moment: datetime, saves: int | None, shares: int | None
-) -> None:
-    details = {
+def _details(row: models.Video, post: Post, moment: datetime) -> dict[str, object]:
+    details: dict[str, object] = {
         "shortcode": post.shortcode or row.shortcode,
         "graph_media_id": post.graph_media_id or row.graph_media_id,
         "caption": post.caption,
@@ -128,7 +124,26 @@ async def _apply(
     }
     if spec(row.platform).url_names_author and post.author_handle:
         details["url"] = post.url  # the canonical URL names the author: /@handle/video/id
-    async with versions.batched(row.organization_id):  # one data version move for both
-        await models.Video.filter(id=row.id).update(**details)
-        # record_video re-reads the row, so a publish date learned just now anchors its history.
-        await store.record_video(row.id, [counters(post, moment, saves=saves, shares=shares)])
+    return details
+
+
+async def _write(
+    rows: Sequence[models.Video],
+    post: Post,
+    moment: datetime,
+    insights: dict[int, tuple[int | None, int | None]],
+) -> None:
+    """Record the post for every organization's row in one transaction: all or nothing."""
+    organizations = {row.organization_id for row in rows}
+    async with versions.writing(*organizations) as conn:
+        await store.lock_organizations(conn, organizations)
+        observed = {}
+        for row in rows:
+            await (
+                models.Video.filter(id=row.id).using_db(conn).update(**_details(row, post, moment))
+            )
+            owned = insights.get(row.organization_id)
+            saves, shares = owned if owned is not None else (post.saves, post.shares)
+            observed[row.id] = [counters(post, moment, saves=saves, shares=shares)]
+        # The store reads the rows again: a publish date learned just now anchors the history.
+        await store.write_observations(conn, {}, observed)

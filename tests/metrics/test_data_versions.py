@@ -18,7 +18,7 @@ async def _version(org: Org) -> int:
 
 
 def _bumps(statements: list[str]) -> int:
-    return sum('UPDATE "organization" SET "data_version"' in s for s in statements)
+    return sum("UPDATE organization SET data_version" in s for s in statements)
 
 
 async def test_nested_scopes_bump_each_organization_once(org: Org) -> None:
@@ -90,4 +90,4 @@ async def test_a_batch_of_entities_bumps_its_organization_once(org: Org) -> None
         await store.record_many({pk: [store.ProfileCounters(now, followers=10)] for pk in ids}, {})
     assert await _version(org) == before + 1
     assert _bumps(statements) == 1
-    assert statements[-1].startswith('UPDATE "organization"')  # the transaction's last
+    assert statements[-1].startswith("UPDATE organization")  # the transaction's last
