@@ -22,7 +22,7 @@ from app.db_admin import scratch_database
 from app.importer.rows import PROFILE_COUNTS, VIDEO_COUNTS
 from app.metrics.windows import today_utc
 
-__all__ = ["COPY_TABLE", "SNAPSHOT_TABLES", "run_import_benchmark"]
+__all__ = ["COPY_TABLE", "SNAPSHOT_TABLES", "check_stored", "run_import_benchmark"]
 
 SNAPSHOT_TABLES = ("account_snapshot", "video_snapshot")
 COPY_TABLE = "import_rows"
@@ -140,7 +140,7 @@ def _stored_sqlite(path: Path) -> int:
         return sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in SNAPSHOT_TABLES)
 
 
-def _check_stored(engine: str, stored: int, data: ImportData) -> None:
+def check_stored(engine: str, stored: int, data: ImportData) -> None:
     """Refuse to report a rate for an import that did not store every row."""
     if stored != data.rows:
         raise RuntimeError(
@@ -171,7 +171,7 @@ async def _round(
                 timings[side] = await _import(env, data, log)
             progress(f"    {timings[side].seconds:.2f} s")
         stored = await _stored_postgres(url)
-    _check_stored("PostgreSQL", stored, data)
+    check_stored("PostgreSQL", stored, data)
     copied, imported = timings["copy"], timings["import"]
     return Round(index + 1, first, copied.seconds, imported.seconds, imported.peak_rss_mb, stored)
 
@@ -184,7 +184,7 @@ async def _sqlite(
     path = directory / "import.sqlite3"
     ran = await _import(deployment_env(f"sqlite://{path}", None), data, directory / "sqlite.log")
     stored = await asyncio.to_thread(_stored_sqlite, path)
-    _check_stored("SQLite", stored, data)
+    check_stored("SQLite", stored, data)
     return SqliteRun(data.rows, ran.seconds, ran.peak_rss_mb, stored)
 
 
