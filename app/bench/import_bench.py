@@ -66,14 +66,24 @@ def _tail(path: Path, lines: int = 15) -> str:
         return ""
 
 
-def _run_timed(argv: list[str], env: dict[str, str] | None, log: Path) -> Timed:
-    """Run a process to its end; wall seconds from spawn to exit and its own peak RSS."""
+async def _run_timed(argv: list[str], env: dict[str, str] | None, log: Path) -> Timed:
+    """Run a process to its end; wall seconds from spawn to exit and its own peak RSS.
+
+    Interrupted (Ctrl-C, a cancelled run), it kills the process before giving up on it.
+    """
     with log.open("wb") as output:
         started = time.perf_counter()
-        process = subprocess.Popen(
+        # Not asyncio's subprocess: its child watcher reaps the process, and `wait4` (in a
+        # thread) is what gives this child's own peak RSS. Spawning does not block for long.
+        process = subprocess.Popen(  # noqa: ASYNC220
             argv, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT
         )
-        _, status, usage = os.wait4(process.pid, 0)  # this child's rusage, not all children's
+        try:
+            # This child's own rusage (`wait4`), not that of every child this process had.
+            _, status, usage = await asyncio.to_thread(os.wait4, process.pid, 0)
+        except BaseException:
+            process.kill()
+            raise
         seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     return Timed(seconds, usage.ru_maxrss / 1024, process.returncode)
@@ -100,7 +110,7 @@ async def _import(env: dict[str, str], data: ImportData, log: Path) -> Timed:
     """`creatoraudit import --org ORG FILE` in a process of its own, into a new organization."""
     organization = await asyncio.to_thread(_organization, env)
     argv = [*_cli(), "import", "--org", organization, str(data.path)]
-    ran = await asyncio.to_thread(_run_timed, argv, env, log)
+    ran = await _run_timed(argv, env, log)
     if ran.exit_code != 0:
         raise RuntimeError(
             f"`creatoraudit import` exited with code {ran.exit_code}; its output:\n{_tail(log)}"
@@ -115,7 +125,7 @@ async def _copy(url: str, data: ImportData, log: Path) -> Timed:
         await conn.execute(f"DROP TABLE IF EXISTS {COPY_TABLE}")
         await conn.execute(COPY_DDL)
         argv = [sys.executable, "-P", "-c", _COPY_PROGRAM, url, str(data.path), COPY_TABLE]
-        ran = await asyncio.to_thread(_run_timed, argv, None, log)
+        ran = await _run_timed(argv, None, log)
         if ran.exit_code != 0:
             raise RuntimeError(f"the COPY exited with code {ran.exit_code}:\n{_tail(log)}")
         copied = await conn.fetchval(f"SELECT count(*) FROM {COPY_TABLE}")
