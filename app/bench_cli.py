@@ -103,6 +103,21 @@ def cmd_benchmark_load(settings: Settings, args: argparse.Namespace) -> int:
     return _report(run_load_benchmark(options, progress=_progress), format_report, report_json)
 
 
+def cmd_benchmark_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Import a generated file with `creatoraudit import` and COPY it, side by side."""
+    from app.bench.import_bench import run_import_benchmark
+    from app.bench.import_report import ImportBenchOptions, format_report, report_json
+
+    options = ImportBenchOptions(
+        rows=args.rows,
+        sqlite_rows=args.sqlite_rows,
+        rounds=args.rounds,
+        seed=args.seed,
+        database_url=args.database_url,
+    )
+    return _report(run_import_benchmark(options, progress=_progress), format_report, report_json)
+
+
 def cmd_benchmark_limits(settings: Settings, args: argparse.Namespace) -> int:
     """Time the worst documents the limits admit through the endpoint's work before executing."""
     from app.bench.limits_timing import format_report, run_benchmark, within_target
@@ -247,3 +262,39 @@ def add_benchmark_parsers(sub: Subparsers) -> None:
     )
     lbench.set_defaults(func=cmd_benchmark_load)
     add_limits_benchmark_parser(sub)
+    add_import_benchmark_parser(sub)
+
+
+def add_import_benchmark_parser(sub: Subparsers) -> None:
+    """`creatoraudit benchmark-import`: the import against a raw COPY of the same rows."""
+    ibench = sub.add_parser(
+        "benchmark-import",
+        help="time `creatoraudit import` against a raw COPY of the same rows (PostgreSQL), "
+        "and SQLite's import rate",
+        description="Generates an import CSV (accounts with daily rows over a year, videos "
+        "with a few months to a year of daily rows each, counts growing; the same seed, the "
+        "same file), then in interleaved rounds COPYs it into an unlogged table (a minimal "
+        "asyncpg program of its own) and runs `creatoraudit import` on it into a fresh, "
+        "migrated scratch database, as processes of their own. Checks that the import stored "
+        "one snapshot row per row of the file, then imports a file of --sqlite-rows into "
+        "SQLite. Prints a table and one JSON line. Exit code 0: import ≤ 3× COPY (median); "
+        "1: above; 2: the run could not run or the import did not store every row.",
+    )
+    ibench.add_argument(
+        "--rows", type=int, default=1_000_000, help="rows of the file (%(default)s)"
+    )
+    ibench.add_argument(
+        "--sqlite-rows",
+        type=int,
+        default=200_000,
+        help="rows of the SQLite run's file, 0 for none (%(default)s)",
+    )
+    ibench.add_argument("--rounds", type=int, default=1, help="interleaved rounds (%(default)s)")
+    ibench.add_argument("--seed", type=int, default=7, help="same seed, same file (%(default)s)")
+    ibench.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL server: scratch databases are created on it and dropped afterwards "
+        "(default: %(default)s)",
+    )
+    ibench.set_defaults(func=cmd_benchmark_import)

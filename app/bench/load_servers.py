@@ -49,19 +49,19 @@ class Server:
             return []
 
 
-def deployment_env(database_url: str, redis_url: str, **settings: str) -> dict[str, str]:
+def deployment_env(database_url: str, redis_url: str | None, **settings: str) -> dict[str, str]:
     """The parent's environment without its CREATORAUDIT_* settings, plus a deployment's.
 
     A deployment as the README's compose file runs it: PostgreSQL, Redis, refreshes in a
     worker process of their own; everything else (log level, rate limiter) at its default
-    unless `settings` say otherwise.
+    unless `settings` say otherwise. Without `redis_url`, no Redis setting at all.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(_ENV_PREFIX)}
     source_root = str(Path(app_package.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [source_root, env.get("PYTHONPATH")]))
     chosen = {
         "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
+        **({"REDIS_URL": redis_url} if redis_url else {}),
         "EMBEDDED_WORKER": "false",
         # These benchmarks repeat their requests: they measure execution, not the result
         # cache (`python -m app.bench.warm_cold` measures that).

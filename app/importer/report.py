@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, TextIO
 
@@ -16,6 +17,7 @@ __all__ = [
     "Progress",
     "TerminalProgress",
     "format_summary",
+    "status_line",
 ]
 
 BAD_ROWS_KEPT = 50  # bad rows kept for the summary; --errors receives all of them
@@ -81,12 +83,36 @@ class Progress(Protocol):
         """Called once at the end, also on failure."""
 
 
-class TerminalProgress:
-    """One status line, rewritten in place at most every `interval` seconds."""
+def status_line(phase: str, report: ImportReport, elapsed: float) -> str:
+    """The status of `phase` after `elapsed` seconds of it: the bad rows so far and, from the
+    phase's first second on, its rate (rows read, or rows recorded, per second) come first."""
+    if phase == "reading":
+        done, unit = report.rows_read, "rows/s"
+        head = f"reading: {done:,} rows ({report.bad:,} bad)"
+        tail = f"{report.accounts:,} accounts, {report.videos:,} videos"
+    elif phase == "creating":
+        done, unit = report.accounts_created + report.videos_created, "created/s"
+        head = f"creating: {report.accounts_created:,} accounts"
+        tail = f"{report.videos_created:,} videos created"
+    else:
+        # An observation is a recorded good row (one per entity and date).
+        done, unit = report.observations, "rows/s"
+        head = f"recording: {done:,}/{report.good:,} rows ({report.bad:,} bad)"
+        entities = report.accounts + report.videos
+        tail = f"{report.entities_done:,}/{entities:,} entities"
+    rate = f", {done / elapsed:,.0f} {unit}" if elapsed >= 1 else ""
+    return f"{head}{rate}, {tail}"
 
-    def __init__(self, stream: TextIO, interval: float = 0.2) -> None:
+
+class TerminalProgress:
+    """One status line (`status_line`), rewritten in place at most every `interval` seconds."""
+
+    def __init__(
+        self, stream: TextIO, interval: float = 0.2, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._stream = stream
         self._interval = interval
+        self._clock = clock
         self._shown_at = 0.0
         self._phase = ""
         self._phase_started = 0.0
@@ -94,34 +120,13 @@ class TerminalProgress:
 
     def update(self, phase: str, report: ImportReport) -> None:
         """Show the report's counters for `phase` unless the line was drawn a moment ago."""
-        now = time.monotonic()
+        now = self._clock()
         if phase != self._phase:
             self._phase, self._phase_started = phase, now
         elif now - self._shown_at < self._interval:
             return
         self._shown_at = now
-        elapsed = now - self._phase_started
-        if phase == "reading":
-            done = report.rows_read
-            text = (
-                f"reading: {done:,} rows ({report.bad:,} bad), "
-                f"{report.accounts:,} accounts, {report.videos:,} videos"
-            )
-        elif phase == "creating":
-            done = report.accounts_created + report.videos_created
-            text = (
-                f"creating: {report.accounts_created:,} accounts, "
-                f"{report.videos_created:,} videos created"
-            )
-        else:
-            done = report.observations
-            entities = report.accounts + report.videos
-            text = (
-                f"recording: {done:,}/{report.good:,} observations, "
-                f"{report.entities_done:,}/{entities:,} entities"
-            )
-        if elapsed >= 1:
-            text += f", {done / elapsed:,.0f}/s"
+        text = status_line(phase, report, now - self._phase_started)
         text = text[: shutil.get_terminal_size().columns - 1]  # a wrapped line cannot be redrawn
         self._stream.write("\r" + text.ljust(self._width))
         self._stream.flush()

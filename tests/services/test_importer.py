@@ -358,7 +358,7 @@ async def test_progress_draws_one_line_and_erases_it(org: Org) -> None:
     drawn = stream.getvalue()
     assert "\n" not in drawn
     assert drawn.startswith("\rreading: 0 rows (0 bad), 0 accounts, 0 videos")
-    assert "\rrecording: 29/29 observations, 6/6 entities" in drawn
+    assert "\rrecording: 29/29 rows (0 bad), 6/6 entities" in drawn
     assert drawn.endswith(" \r")
 
 
