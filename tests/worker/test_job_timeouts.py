@@ -171,7 +171,8 @@ async def test_a_killed_workers_refresh_runs_again_within_the_bound(
     faults = simulator.app[FAULTS]
     faults.latency_ms = 1500  # under the upstream timeout: slow answers, not failures
     queue = f"test:{uuid.uuid4().hex}"
-    mark = in_progress_key_prefix + job_id(queue, ReadKind.PROFILE, str(TT), account.handle)
+    refresh = job_id(queue, ReadKind.PROFILE, str(TT), account.handle)
+    mark = in_progress_key_prefix + refresh
     configured = pointed_at(settings, simulator)
     loop = asyncio.get_running_loop()
 
@@ -201,9 +202,8 @@ async def test_a_killed_workers_refresh_runs_again_within_the_bound(
             assert second.returncode is None, log.read_text()
             return lookups[account.handle] >= 2
 
-        async def done() -> bool:
-            row = await models.Account.get(id=account.id)
-            return row.last_scrape_at is not None
+        async def done() -> bool:  # arq has finished the job: it left the queue
+            return await redis.zscore(queue, refresh) is None
 
         rerun = await _until(run_again, sized.rerun_bound(ARQ_POLL_SECONDS) + 10)
         finished = await _until(done, sized.refresh[ReadKind.PROFILE])
@@ -221,4 +221,4 @@ async def test_a_killed_workers_refresh_runs_again_within_the_bound(
     assert row.availability is Availability.ACTIVE, row.last_error
     assert row.first_scrape_at == row.last_scrape_at  # one refresh recorded, not two
     assert await models.AccountSnapshot.filter(account_id=account.id).count() == 1
-    assert await redis.zcard(queue) == 0
+    assert await redis.exists(mark) == 0
