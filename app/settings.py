@@ -9,6 +9,9 @@ from pydantic import BaseModel, Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _DEV_SECRET = "dev-only-insecure-secret-change-me"
+# A refresh job stops itself this long before arq's timeout would cancel it, to record the
+# overrun as a failed try (a Redis write, on the last try a row update) while it still can.
+JOB_GRACE_SECONDS = 2.0
 
 
 class InstagramSettings(BaseModel):
@@ -40,7 +43,11 @@ class WorkerSettings(BaseModel):
     """How refreshes run: concurrency, timeouts, retries and throttling back-off."""
 
     max_jobs: int = Field(default=10, ge=1, le=1000)
-    job_timeout_seconds: int = Field(default=300, ge=1)
+    # How long one refresh job may run before arq cancels it. None (the default): each job
+    # function gets its own, sized from what it asks upstream and writes (app.worker.timeouts,
+    # README: job timeouts); a number gives every refresh function that timeout. A killed
+    # worker's jobs run again once the longest timeout + 10 s have passed since they started.
+    job_timeout_seconds: float | None = Field(default=None, ge=JOB_GRACE_SECONDS + 1, le=86400)
     # Embedded mode (no Redis): refreshes at once inside the API process.
     embedded_concurrency: int = Field(default=4, ge=1, le=100)
     schedule_every_seconds: float = Field(default=60.0, gt=0)
@@ -185,9 +192,13 @@ class TimeoutSettings(BaseModel):
     # cancelled and treated as an outage; cancelling takes at most as long again, so a hung
     # database answers a request with 503 within twice this.
     database_statement_seconds: float = Field(default=15.0, gt=0, le=3600)
-    # One statement of the worker: a refresh waits for the per-scope locks an import batch
-    # holds (tens of seconds). Twice this stays under the job timeout (300 s).
-    database_worker_statement_seconds: float = Field(default=120.0, gt=0, le=3600)
+    # One statement of the worker. A statement over it is cancelled (cancelling takes at most as
+    # long again) and the job is deferred as during an outage, so a write stuck behind another
+    # writer's locks ends within twice this: the refresh job timeouts include twice this for
+    # the write, and an operator's `worker.job_timeout_seconds` must leave room for it (checked
+    # below), so a statement never outlives its job. A refresh's write takes milliseconds; an
+    # import batch holding the same scopes' locks longer defers the refresh, it does not fail.
+    database_worker_statement_seconds: float = Field(default=5.0, gt=0, le=600)
     # One statement of the other commands: `import` batches, `migrate` (an index on a large
     # table), `org`, `key`… 0 = no limit.
     database_long_statement_seconds: float = Field(default=600.0, ge=0)
@@ -243,6 +254,19 @@ class Settings(BaseSettings):
             raise ValueError(
                 'CREATORAUDIT_CORS_ALLOW_ORIGINS must list origins in production, not "*" '
                 "(any web page could call the API with a key it holds)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _worker_statements_fit_the_job(self) -> Settings:
+        job = self.worker.job_timeout_seconds
+        statement = self.timeouts.database_worker_statement_seconds
+        if job is not None and 2 * statement > job - JOB_GRACE_SECONDS:
+            raise ValueError(
+                f"CREATORAUDIT_WORKER__JOB_TIMEOUT_SECONDS ({job:g}) must be at least twice "
+                f"CREATORAUDIT_TIMEOUTS__DATABASE_WORKER_STATEMENT_SECONDS ({statement:g}) + "
+                f"{JOB_GRACE_SECONDS:g} s: a statement stuck on a lock (and its cancellation) "
+                "must end before the job is cancelled"
             )
         return self
 

@@ -10,9 +10,9 @@ anything twice in one interval.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +29,8 @@ from app.services.recording import RecordRetry, failure_message, record_unavaila
 from app.services.refresh import PlatformClients, RefreshResult, refresh_profile
 from app.services.video_refresh import refresh_video
 from app.settings import WorkerSettings
+from app.worker.backoff import backoff, jittered, throttle_wait
+from app.worker.due import due_refreshes
 
 logger = logging.getLogger("creatoraudit.worker")
 
@@ -49,32 +51,14 @@ class WorkerDeps:
     clients: PlatformClients
     queue_name: str
     settings: WorkerSettings = field(default_factory=WorkerSettings)
+    # Seconds an attempt may take by kind (app.worker.timeouts); a kind absent: no limit.
+    deadlines: Mapping[Kind, float] = field(default_factory=dict)
 
 
 def deps(ctx: dict[str, Any]) -> WorkerDeps:
     """The typed dependencies in arq's untyped job context."""
     value: WorkerDeps = ctx[DEPS]
     return value
-
-
-def _jittered(ceiling: float) -> float:
-    return random.uniform(ceiling / 2, ceiling)
-
-
-def backoff(settings: WorkerSettings, failures: int) -> float:
-    """Exponential back-off with jitter after `failures` transient failures, capped."""
-    base = settings.backoff_base_seconds * 2 ** (failures - 1)
-    return _jittered(min(settings.max_backoff_seconds, base))
-
-
-def throttle_wait(settings: WorkerSettings, exc: RateLimited, throttles: int) -> float:
-    """How long to wait after being throttled: the platform's word, else growing waits."""
-    if exc.retry_after is not None:
-        wait = exc.retry_after + random.uniform(0, min(5.0, exc.retry_after * 0.05))
-    else:
-        base = settings.throttle_backoff_seconds * 2 ** (throttles - 1)
-        wait = _jittered(min(settings.max_backoff_seconds, base))
-    return min(wait, settings.max_throttle_wait_seconds)
 
 
 def job_id(queue_name: str, kind: Kind | str, platform: str, key: str) -> str:
@@ -160,6 +144,8 @@ async def _attempt(
     dependencies: WorkerDeps, kind: Kind, platform: str, key: str, tries: Tries
 ) -> Attempt:
     now = datetime.now(UTC)
+    deadline = dependencies.deadlines.get(kind)
+    expires = None if deadline is None else asyncio.get_running_loop().time() + deadline
     target = Platform(platform)
     if not await _is_due(kind, target, key, now):
         return Attempt(result="not due")
@@ -173,7 +159,8 @@ async def _attempt(
     try:
         settings = dependencies.settings
         retry = RecordRetry(settings.max_failed_attempts, settings.failure_backoff_seconds)
-        result = await _REFRESH[kind](target, key, clients, retry=retry)
+        refresh = _REFRESH[kind](target, key, clients, retry=retry)
+        result = await _within(expires, refresh, target, deadline)
     except RateLimited as exc:
         tries.throttled += 1
         wait = throttle_wait(dependencies.settings, exc, tries.throttled)
@@ -194,6 +181,28 @@ async def _attempt(
     finally:
         await clients.release(target)
     return Attempt(result=result.availability.value)
+
+
+async def _within(
+    expires: float | None,
+    refresh: Awaitable[RefreshResult],
+    platform: Platform,
+    deadline: float | None,
+) -> RefreshResult:
+    """The refresh, cancelled at `expires` (loop time) as a transient failure: retried later.
+
+    Cancelling rolls back the write under way; what committed before it is written again,
+    idempotently, by the next attempt.
+    """
+    timeout = asyncio.timeout_at(expires)
+    try:
+        async with timeout:
+            return await refresh
+    except TimeoutError as error:
+        if not timeout.expired():
+            raise  # a statement or socket timeout inside: not ours to judge here
+        message = f"the refresh took longer than its job timeout ({deadline or 0:g} s)"
+        raise UpstreamError(platform, message, transient=True) from error
 
 
 async def _run(ctx: dict[str, Any], kind: Kind, platform: str, key: str) -> str:
@@ -221,7 +230,7 @@ async def _run_through_outages(ctx: dict[str, Any], kind: Kind, platform: str, k
             raise
         _OUTAGES.failed(service, exc)
         # Still due in the database too: if Redis cannot take the retry, the schedule will.
-        raise Retry(defer=_jittered(deps(ctx).settings.outage_retry_seconds)) from None
+        raise Retry(defer=jittered(deps(ctx).settings.outage_retry_seconds)) from None
     _OUTAGES.recovered_all()
     return result
 
@@ -246,25 +255,6 @@ async def _give_up(kind: Kind, platform: Platform, key: str, message: str, now: 
             platform=platform, platform_video_id=key, is_individual=True
         )
     await record_unavailable(rows, Availability.ERROR, message, now)
-
-
-async def due_refreshes(now: datetime, limit: int = 5000) -> list[tuple[Kind, str, str]]:
-    """What is due: (kind, platform, key) for profiles first, then individual posts."""
-    accounts = (
-        await models.Account.filter(next_scrape_at__lte=now)
-        .order_by("next_scrape_at")
-        .limit(limit)
-        .values_list("platform", "handle")
-    )
-    videos = (
-        await models.Video.filter(is_individual=True, next_scrape_at__lte=now)
-        .order_by("next_scrape_at")
-        .limit(limit)
-        .values_list("platform", "platform_video_id")
-    )
-    due = [(Kind.PROFILE, str(Platform(p)), str(h)) for p, h in accounts]
-    due += [(Kind.VIDEO, str(Platform(p)), str(m)) for p, m in videos]
-    return list(dict.fromkeys(due))
 
 
 JOB_FUNCTIONS = {Kind.PROFILE: "refresh_profile_job", Kind.VIDEO: "refresh_video_job"}

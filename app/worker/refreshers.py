@@ -11,7 +11,8 @@ from redis.exceptions import RedisError
 
 from app.outages import OutageLog, Service, outage_of
 from app.services.refresher import Refresher
-from app.worker.jobs import Kind, Tries, WorkerDeps, attempt_refresh, due_refreshes, enqueue_refresh
+from app.worker.due import due_refreshes
+from app.worker.jobs import Kind, Tries, WorkerDeps, attempt_refresh, enqueue_refresh
 
 __all__ = ["ArqRefresher", "EmbeddedRefresher", "Refresher"]
 

@@ -20,8 +20,16 @@ from app.platforms.budget import RedisBudget
 from app.platforms.http import create_session
 from app.services.refresh import build_platform_clients
 from app.settings import Settings
-from app.worker.jobs import DEPS, WorkerDeps, refresh_profile_job, refresh_video_job, schedule_due
+from app.worker.jobs import (
+    DEPS,
+    Kind,
+    WorkerDeps,
+    refresh_profile_job,
+    refresh_video_job,
+    schedule_due,
+)
 from app.worker.resilient import ResilientWorker
+from app.worker.timeouts import job_timeouts
 
 # arq counts every attempt; our jobs decide when to give up (throttling does not count).
 ARQ_MAX_TRIES = 10_000
@@ -47,6 +55,8 @@ def health_check_key(queue: str) -> str:
 def build_worker(settings: Settings, **overrides: Any) -> Worker:
     """An arq worker for the settings; `overrides` are passed to `arq.worker.Worker`."""
     queue = overrides.get("queue_name", settings.queue_name)
+    timeouts = job_timeouts(settings)
+    deadlines = {kind: timeouts.deadline(kind) for kind in timeouts.refresh}
 
     async def startup(ctx: dict[str, Any]) -> None:
         quiet_driver_retries()
@@ -65,7 +75,7 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
             return budgets[platform]
 
         clients = build_platform_clients(session, settings, shared_budget)
-        ctx[DEPS] = WorkerDeps(clients=clients, queue_name=queue, settings=settings.worker)
+        ctx[DEPS] = WorkerDeps(clients, queue, settings.worker, deadlines)
         sampler = sampler_for(settings, redis, queue, budgets)
         ctx[METRICS_SERVER] = await start_metrics_server(settings.metrics, sampler)
 
@@ -82,9 +92,19 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
             await orm.close_connections()
 
     options: dict[str, Any] = {
+        # Each refresh function has its own timeout (app.worker.timeouts); the scheduler and
+        # anything else get the longest, so arq's in-progress marks live that + 10 s.
         "functions": [
-            func(instrument_job(refresh_profile_job, job_outcome), max_tries=ARQ_MAX_TRIES),
-            func(instrument_job(refresh_video_job, job_outcome), max_tries=ARQ_MAX_TRIES),
+            func(
+                instrument_job(refresh_profile_job, job_outcome),
+                max_tries=ARQ_MAX_TRIES,
+                timeout=timeouts.refresh[Kind.PROFILE],
+            ),
+            func(
+                instrument_job(refresh_video_job, job_outcome),
+                max_tries=ARQ_MAX_TRIES,
+                timeout=timeouts.refresh[Kind.VIDEO],
+            ),
             instrument_job(schedule_due, job_outcome),
         ],
         # arq names cron jobs by function only; the queue in the name keeps queues apart.
@@ -100,7 +120,7 @@ def build_worker(settings: Settings, **overrides: Any) -> Worker:
         "on_startup": startup,
         "on_shutdown": shutdown,
         "max_jobs": settings.worker.max_jobs,
-        "job_timeout": settings.worker.job_timeout_seconds,
+        "job_timeout": timeouts.longest,
         "keep_result": 60,
         "health_check_interval": HEALTH_CHECK_SECONDS,
         "health_check_key": health_check_key(queue),

@@ -100,7 +100,7 @@ def test_each_role_gets_its_statement_timeout_and_zero_means_none(settings: Sett
         return
     cases: list[tuple[Role, dict[str, float], float | None]] = [
         ("serve", {}, 15.0),
-        ("worker", {}, 120.0),
+        ("worker", {}, 5.0),
         ("command", {}, 600.0),
         ("command", {"database_long_statement_seconds": 0}, None),
     ]

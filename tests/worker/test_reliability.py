@@ -120,7 +120,9 @@ async def test_unreachable_profiles_end_in_their_state_without_retry_storms(
         assert all(tt.profile_lookups[h] == 1 for (p, h) in expected if p is TT)
 
 
-def _worker_environment(settings: Settings, queue: str) -> dict[str, str]:
+def _worker_environment(
+    settings: Settings, queue: str, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CREATORAUDIT_")}
     env.update(
         {
@@ -131,24 +133,27 @@ def _worker_environment(settings: Settings, queue: str) -> dict[str, str]:
             "CREATORAUDIT_TIKTOK__BASE_URL": settings.tiktok.base_url,
             "CREATORAUDIT_INSTAGRAM__BUDGET_REQUESTS": "1000000",
             "CREATORAUDIT_TIKTOK__BUDGET_REQUESTS": "1000000",
-            "CREATORAUDIT_WORKER__JOB_TIMEOUT_SECONDS": "2",
+            # Short in-progress marks (4 + 10 s): a killed worker's jobs are taken over soon.
+            "CREATORAUDIT_WORKER__JOB_TIMEOUT_SECONDS": "4",
+            "CREATORAUDIT_TIMEOUTS__DATABASE_WORKER_STATEMENT_SECONDS": "0.9",
             "CREATORAUDIT_WORKER__UPSTREAM_TIMEOUT_SECONDS": "5",
             "CREATORAUDIT_LOG_LEVEL": "WARNING",
+            **(extra or {}),
         }
     )
-    return env
+    return {k: v for k, v in env.items() if v}  # an empty value in `extra` removes one
 
 
 async def _start_worker(
-    settings: Settings, queue: str, tmp_path: Path
+    settings: Settings, queue: str, tmp_path: Path, extra: dict[str, str] | None = None
 ) -> tuple[asyncio.subprocess.Process, Path]:
-    """`creatoraudit worker` in its own process; its log goes to a file."""
+    """`creatoraudit worker` in its own process (`extra`: more environment); log to a file."""
     log = tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log"
     with log.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             *("-m", "app.cli", "worker"),
-            env=_worker_environment(settings, queue),
+            env=_worker_environment(settings, queue, extra),
             stdout=asyncio.subprocess.DEVNULL,
             stderr=sink,
         )
@@ -194,10 +199,11 @@ async def test_a_worker_killed_mid_batch_loses_nothing(
     assert await redis.zcard(queue) > 0  # …and their jobs still queued
     faults.latency_ms = 0
     # A second worker takes over the dead worker's jobs once their in-progress marks expire
-    # (job timeout + 10 s), and finishes the batch; a job run twice writes nothing twice.
+    # (the dead worker's job timeout + 10 s), and finishes the batch; a job run twice writes
+    # nothing twice. (tests/worker/test_job_timeouts.py checks the exact bound.)
     started = datetime.now(UTC)
     successor = build_worker(
-        configured.model_copy(update={"worker": fast_retries(job_timeout_seconds=2)}),
+        configured.model_copy(update={"worker": fast_retries(job_timeout_seconds=4)}),
         redis_pool=redis,
         queue_name=queue,
         burst=True,
