@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, TypeAlias, TypeVar
 
-from app.settings import Settings
+from app.settings import Settings, WorkerSettings
 
 
 class _Report(Protocol):
@@ -223,7 +223,12 @@ def add_benchmark_parsers(sub: Subparsers) -> None:
     wbench.add_argument(
         "--latency-ms", type=float, default=50.0, help="simulated upstream latency (%(default)s)"
     )
-    wbench.add_argument("--max-jobs", type=int, default=10, help="worker concurrency (%(default)s)")
+    wbench.add_argument(
+        "--max-jobs",
+        type=int,
+        default=WorkerSettings().max_jobs,
+        help="worker concurrency (default: the worker's, %(default)s)",
+    )
     wbench.add_argument(
         "--duration-cap", type=float, default=300.0, help="give up after this many seconds"
     )

@@ -42,7 +42,9 @@ class TikTokSettings(BaseModel):
 class WorkerSettings(BaseModel):
     """How refreshes run: concurrency, timeouts, retries and throttling back-off."""
 
-    max_jobs: int = Field(default=10, ge=1, le=1000)
+    # Refreshes one worker runs at once. A refresh is mostly waiting for upstream (its write is
+    # one short transaction), so one process keeps 40 in flight; the budgets bound the rate.
+    max_jobs: int = Field(default=40, ge=1, le=1000)
     # How long one refresh job may run before arq cancels it. None (the default): each job
     # function gets its own, sized from what it asks upstream and writes (app.worker.timeouts,
     # README: job timeouts); a number gives every refresh function that timeout. A killed

@@ -19,7 +19,7 @@ class WorkerBenchOptions:
     budget: int = 50  # requests per window, for each platform
     window_seconds: float = 5.0
     latency_ms: float = 50.0
-    max_jobs: int = 10
+    max_jobs: int = 40  # the worker's default (WorkerSettings.max_jobs)
     duration_cap_seconds: float = 300.0
     database_url: str | None = None  # None: a temporary SQLite file; else a PostgreSQL server
     redis_url: str = "redis://127.0.0.1:6379"
