@@ -43,8 +43,10 @@ def recent_posts(account: models.Account, posts: list[Post], moment: datetime) -
     organization = account.organization
     cutoff = moment - timedelta(days=organization.lookback_days)
     recent = [p for p in posts if p.published_at is None or p.published_at >= cutoff]
-    unique = list({p.media_id: p for p in reversed(recent)}.values())[::-1]  # first listing wins
-    return unique[: organization.max_recent_posts]
+    unique: dict[str, Post] = {}
+    for post in recent:  # a post listed twice is one post: its first listing wins
+        unique.setdefault(post.media_id, post)
+    return list(unique.values())[: organization.max_recent_posts]
 
 
 @dataclass(frozen=True, slots=True)

@@ -192,3 +192,15 @@ async def test_a_worker_killed_half_way_through_a_refresh_leaves_nothing_of_it(
     for account in accounts:
         assert await models.Video.filter(account_id=account.id).count() == 12
         assert await models.AccountSnapshot.filter(account_id=account.id).count() == 1
+
+
+async def test_a_post_listed_twice_in_the_feed_is_recorded_once(make_org: MakeOrg) -> None:
+    org = await make_org()
+    handle = f"twice.{org.id}"
+    accounts = await tracked([org], handle)
+    seen = answer(handle, 3)
+    doubled = Answer(seen.profile, [*seen.posts, seen.posts[0]], seen.moment, seen.insights)
+    await write_refresh(accounts, doubled)
+    videos = await models.Video.filter(account_id=accounts[0].id)
+    assert len(videos) == 3
+    assert await models.VideoSnapshot.filter(video_id__in=[v.id for v in videos]).count() == 3
