@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 
 from app import models
 from app.identifiers import Platform
-from app.metrics import store
 from app.models import Availability
 from app.platforms.errors import (
     AuthExpired,
@@ -24,11 +23,10 @@ from app.platforms.errors import (
     ProfileRestricted,
     UpstreamError,
 )
-from app.platforms.values import Post
 from app.services.clients import PlatformClients, build_platform_clients
 from app.services.insights import OwnerInsights, owner_insights
 from app.services.recording import ONCE, RecordRetry, record_together, record_unavailable
-from app.services.refresh_write import Answer, recent_posts, write_refresh
+from app.services.refresh_write import Answer, counters, recent_posts, write_refresh
 
 __all__ = [
     "STATES",
@@ -46,21 +44,6 @@ STATES: list[tuple[type[PlatformError], Availability]] = [
     (ProfilePrivate, Availability.PRIVATE),
     (ProfileRestricted, Availability.RESTRICTED),
 ]
-
-
-def counters(
-    post: Post, moment: datetime, *, saves: int | None, shares: int | None
-) -> store.VideoCounters:
-    """A post's public counters as observed at `moment`, with saves and shares as given."""
-    return store.VideoCounters(
-        moment,
-        views=post.views,
-        plays=post.plays,
-        likes=post.likes,
-        comments=post.comments,
-        shares=shares,
-        saves=saves,
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from app.models import Availability
 from app.platforms.values import Post, Profile
 from app.services.insights import OwnerInsights
 
-__all__ = ["Answer", "recent_posts", "write_refresh"]
+__all__ = ["Answer", "counters", "recent_posts", "write_refresh"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,13 +187,12 @@ async def _update_accounts(
     )
 
 
-def _counters(account: models.Account, post: Post, answer: Answer) -> store.VideoCounters:
-    saves, shares = post.saves, post.shares
-    owned = answer.insights.for_account(account.id)  # None: not connected, public counters only
-    if owned is not None:
-        saves, shares = owned.get(post.media_id, (None, None))
+def counters(
+    post: Post, moment: datetime, *, saves: int | None, shares: int | None
+) -> store.VideoCounters:
+    """A post's public counters as observed at `moment`, with saves and shares as given."""
     return store.VideoCounters(
-        answer.moment,
+        moment,
         views=post.views,
         plays=post.plays,
         likes=post.likes,
@@ -201,6 +200,14 @@ def _counters(account: models.Account, post: Post, answer: Answer) -> store.Vide
         shares=shares,
         saves=saves,
     )
+
+
+def _counters(account: models.Account, post: Post, answer: Answer) -> store.VideoCounters:
+    saves, shares = post.saves, post.shares
+    owned = answer.insights.for_account(account.id)  # None: not connected, public counters only
+    if owned is not None:
+        saves, shares = owned.get(post.media_id, (None, None))
+    return counters(post, answer.moment, saves=saves, shares=shares)
 
 
 async def write_refresh(accounts: Sequence[models.Account], answer: Answer) -> None:
