@@ -2,11 +2,12 @@
 
 1. Scan: validate every record, report the bad ones, and collect the entities (accounts declared
    by the file; videos with their author and publish time) and how many good rows each has.
-   Memory is O(entities), never O(rows).
+   Memory is O(entities), never O(rows). The good records go to temporary bucket files by
+   entity (`app.importer.spill`).
 2. Create the missing accounts and videos (and reconcile existing videos).
-3. Record: stream the file again and hand the observations to the metric store, the same
-   code refreshes use. Up to `batch_size` observations wait in memory (so an entity whose rows
-   are spread over the file, as in a file sorted by date, is written with many at once); then
+3. Record: read the buckets, one after the other, and hand the observations to the metric
+   store, the same code refreshes use. A bucket holds every row of its entities (however they
+   are spread over the file) and about `batch_size` observations, which wait in memory; then
    they are written in batches of at most `MAX_BATCH_ENTITIES` entities, each batch in one
    transaction: a failure (the database refusing a write, a bug) leaves none of that batch
    behind, and `ImportFailed` says how far the import got. Batches written before stay: they
@@ -25,6 +26,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
 from app import models
 from app.importer.entities import Entity, Key, Plan, VideoEntity, create_accounts, prepare_videos
@@ -34,9 +36,11 @@ from app.importer.rows import (
     BadRow,
     ImportUsageError,
     Record,
+    VideoRow,
     detect_format,
     read_records,
 )
+from app.importer.spill import BUCKET_END, Spill
 from app.metrics import store
 from app.metrics.windows import today_utc
 from app.services.tenancy import Tenant
@@ -93,14 +97,15 @@ async def import_file(
                 writer.writerow(["line", "reason"])
                 errors = lambda bad: writer.writerow([bad.line, bad.reason])  # noqa: E731
             rows = records if first is None else itertools.chain([first], records)
-            plan = _scan(rows, report, errors, progress)
-        tenant = Tenant(organization_id)
-        before = await _snapshot_count(organization_id)
-        await create_accounts(tenant, plan, report, progress)
-        await prepare_videos(tenant, plan, report, progress)
-        await _record(
-            read_records(path, kind, today), plan, report, progress, (batch_size, batch_entities)
-        )
+            spill_dir = Path(stack.enter_context(TemporaryDirectory(prefix="creatoraudit-import-")))
+            spill = Spill.for_file(spill_dir, path, batch_size)
+            stack.callback(spill.close)
+            plan = _scan(rows, report, errors, progress, spill)
+            tenant = Tenant(organization_id)
+            before = await _snapshot_count(organization_id)
+            await create_accounts(tenant, plan, report, progress)
+            await prepare_videos(tenant, plan, report, progress)
+            await _record(spill.records(), plan, report, progress, (batch_size, batch_entities))
         report.snapshots_added = await _snapshot_count(organization_id) - before
     finally:
         if progress is not None:
@@ -114,6 +119,7 @@ def _scan(
     report: ImportReport,
     errors: Callable[[BadRow], object] | None,
     progress: Progress | None,
+    spill: Spill,
 ) -> Plan:
     plan = Plan()
     if progress is not None:
@@ -129,7 +135,9 @@ def _scan(
         elif isinstance(record, AccountRow):
             key = (record.platform, sys.intern(record.handle))
             plan.accounts.setdefault(key, Entity()).rows += 1
+            spill.add(record)
         else:
+            spill.add(record)
             video = plan.videos.get((record.platform, record.video_id))
             if video is None:
                 video = plan.videos[(record.platform, record.video_id)] = VideoEntity()
@@ -163,7 +171,7 @@ class _Waiting:
 
 
 async def _record(
-    records: Iterator[Record],
+    records: Iterator[AccountRow | VideoRow | None],
     plan: Plan,
     report: ImportReport,
     progress: Progress | None,
@@ -175,7 +183,9 @@ async def _record(
     if progress is not None:
         progress.update("recording", report)
     for record in records:
-        if isinstance(record, BadRow):
+        if record is BUCKET_END:  # every entity of the bucket is complete: write them
+            if waiting.observations:
+                waiting = await _write(waiting, plan, report, progress, batch_entities)
             continue
         observed_at = midnights.get(record.day)
         if observed_at is None:
@@ -184,18 +194,14 @@ async def _record(
             )
         entity: Entity | None
         if isinstance(record, AccountRow):
-            entity = plan.accounts.get((record.platform, record.handle))
-            if entity is None:
-                continue  # the file changed since the scan
+            entity = plan.accounts[(record.platform, record.handle)]
             bucket_p = waiting.profiles.setdefault((record.platform, record.handle), {})
             waiting.observations += record.day not in bucket_p
             bucket_p[record.day] = store.ProfileCounters(
                 observed_at, record.followers, record.following, record.posts
             )
         else:
-            entity = plan.videos.get((record.platform, record.video_id))
-            if entity is None:
-                continue
+            entity = plan.videos[(record.platform, record.video_id)]
             bucket_v = waiting.videos.setdefault((record.platform, record.video_id), {})
             waiting.observations += record.day not in bucket_v
             bucket_v[record.day] = store.VideoCounters(

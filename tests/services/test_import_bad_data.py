@@ -259,8 +259,7 @@ async def database_refuses_a_snapshot() -> AsyncIterator[None]:
 
 def batched_file(tmp_path: Path, refused: bool) -> Path:
     """An account and ten videos over three days; video 5's last row may carry the refused
-    value. With batch_size=12 the 31 rows are written in batches of 12, 12 and 7: the refused
-    row is in the second."""
+    value. Written in batches of 4 entities, the refused row's batch is not the first."""
     lines = [HEADER, f"tiktok,account,batched,,,{day(-3)},500,,,,,,"]
     for n in range(10):
         for d in (-3, -2, -1):
@@ -272,31 +271,35 @@ def batched_file(tmp_path: Path, refused: bool) -> Path:
 async def test_a_batch_the_database_refuses_leaves_nothing_and_a_rerun_completes_the_import(
     make_org: Callable[..., Awaitable[Org]], tmp_path: Path
 ) -> None:
-    # given: the second batch holds the refused row
+    # given: batches of at most 2 entities, one of which holds the refused row
     org, reference = await make_org(), await make_org()
-    await import_file(reference.id, batched_file(tmp_path, refused=False), batch_size=12)
+    await import_file(reference.id, batched_file(tmp_path, refused=False), batch_entities=2)
     failing = batched_file(tmp_path, refused=True)
 
     async with database_refuses_a_snapshot():
-        with pytest.raises(ImportFailed, match="12 observations were recorded before it") as info:
-            await import_file(org.id, failing, batch_size=12)
+        with pytest.raises(ImportFailed, match="observations were recorded before it") as info:
+            await import_file(org.id, failing, batch_entities=2)
 
-    # then: the first batch (the profile, videos 0-2, video 3's first two days) is all there,
-    # nothing of the second; the account's totals are exactly those of the first batch
-    assert info.value.report.observations == 12
-    written = await models.VideoSnapshot.filter(video__organization_id=org.id).count()
-    assert written == 11
+    # then: what the report says was recorded is there, nothing of the refused batch (video 5
+    # has no snapshot at all, though only its last row was refused); the account's totals are
+    # exactly those of the videos recorded
+    recorded = info.value.report.observations
+    videos = await models.Video.filter(organization_id=org.id)
+    snapshots = await models.VideoSnapshot.filter(video__organization_id=org.id)
+    profiles = await models.AccountSnapshot.filter(account__organization_id=org.id).count()
+    assert len(snapshots) + profiles == recorded
+    assert 0 < recorded < 31
+    refused = next(v for v in videos if v.platform_video_id == video_id(5))
+    assert not [s for s in snapshots if s.video_id == refused.id]
+    assert refused.views is None
     account = await models.Account.get(organization_id=org.id, handle="batched")
-    first_batch_videos = await models.Video.filter(
-        organization_id=org.id, platform_video_id__in=[video_id(n) for n in range(4)]
-    )
-    own = sum(v.views or 0 for v in first_batch_videos)
-    assert account.total_views == own
-    assert own == 101 + 201 + 301 + 402
+    assert account.total_views == sum(v.views or 0 for v in videos)
+    written = {s.video_id for s in snapshots}
+    assert all(len([s for s in snapshots if s.video_id == v]) == 3 for v in written)
     # and: the same file again, the database willing, gives what a clean import gives
     import_again = tmp_path / "again"
     import_again.mkdir()
-    report = await import_file(org.id, batched_file(import_again, refused=False), batch_size=12)
+    report = await import_file(org.id, batched_file(import_again, refused=False), batch_entities=2)
     assert report.observations == 31
     assert await natural_contents(org.id) == await natural_contents(reference.id)
 
