@@ -48,12 +48,14 @@ async def test_snapshots_are_unique_per_entity_and_day(org: Org) -> None:
         organization_id=org.id, platform=Platform.TIKTOK, handle="u"
     )
     now = datetime.now(UTC)
-    await models.AccountSnapshot.create(account_id=account.id, day=now.date(), observed_at=now)
+    profile: dict[str, Any] = {"organization_id": org.id, "account_id": account.id}
+    await models.AccountSnapshot.create(**profile, day=now.date(), observed_at=now)
     with pytest.raises(IntegrityError):
-        await models.AccountSnapshot.create(account_id=account.id, day=now.date(), observed_at=now)
+        await models.AccountSnapshot.create(**profile, day=now.date(), observed_at=now)
     video = await models.Video.create(
         organization_id=org.id, platform=Platform.TIKTOK, platform_video_id="9"
     )
-    await models.VideoSnapshot.create(video_id=video.id, day=now.date(), observed_at=now)
+    post: dict[str, Any] = {"organization_id": org.id, "video_id": video.id}
+    await models.VideoSnapshot.create(**post, day=now.date(), observed_at=now)
     with pytest.raises(IntegrityError):
-        await models.VideoSnapshot.create(video_id=video.id, day=now.date(), observed_at=now)
+        await models.VideoSnapshot.create(**post, day=now.date(), observed_at=now)
