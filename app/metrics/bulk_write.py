@@ -128,7 +128,8 @@ async def ensure_rows(conn: BaseDBAsyncClient, keys: Sequence[Sequence[Any]]) ->
         conn,
         f"INSERT INTO metric_day (organization_id, scope_kind, scope_id, day, observations, "
         f"{', '.join(CUMULATIVE)}) SELECT s.org, s.kind, s.sid, s.day, 0, {copied} "
-        f"FROM {source} LEFT JOIN metric_day p ON p.id = (SELECT x.id FROM metric_day x "
+        f"FROM {source} LEFT JOIN metric_day p ON p.organization_id = s.org "
+        "AND p.id = (SELECT x.id FROM metric_day x "
         "WHERE x.organization_id = s.org AND x.scope_kind = s.kind AND x.scope_id = s.sid "
         "AND x.day < s.day ORDER BY x.day DESC LIMIT 1) "
         "WHERE true ON CONFLICT (organization_id, scope_kind, scope_id, day) DO NOTHING",

@@ -71,10 +71,14 @@ async def _points_sqlite(
     _, records = await conn.execute_query(
         f"WITH k(kind, sid, d) AS (VALUES {values}) SELECT k.kind, k.sid, k.d, "
         + _COLUMN_LIST
-        + " FROM k LEFT JOIN metric_day m ON m.id = (SELECT id FROM metric_day "
-        "WHERE organization_id = ? AND scope_kind = k.kind AND scope_id = k.sid AND day <= k.d "
-        "ORDER BY day DESC LIMIT 1)",
-        [*(v for k in chunk for v in (int(k[0]), k[1], k[2].isoformat())), organization_id],
+        + " FROM k LEFT JOIN metric_day m ON m.organization_id = ? AND m.id = (SELECT id "
+        "FROM metric_day WHERE organization_id = ? AND scope_kind = k.kind AND scope_id = k.sid "
+        "AND day <= k.d ORDER BY day DESC LIMIT 1)",
+        [
+            *(v for k in chunk for v in (int(k[0]), k[1], k[2].isoformat())),
+            organization_id,
+            organization_id,
+        ],
     )
     return {
         (ScopeKind(int(r["kind"])), int(r["sid"]), sql.as_date(r["d"])): _row(r) for r in records
