@@ -61,8 +61,8 @@ async def _existing(url: str, scales: list[float]) -> dict[float, dict[str, Any]
     try:
         for scale in scales:
             row = await connection.fetchrow(
-                "SELECT o.id, (SELECT min(day) FROM metric_day WHERE scope_kind = 3 AND "
-                "scope_id = o.id) AS first, (SELECT count(*) FROM account WHERE "
+                "SELECT o.id, (SELECT min(day) FROM metric_day WHERE organization_id = o.id AND "
+                "scope_kind = 3 AND scope_id = o.id) AS first, (SELECT count(*) FROM account WHERE "
                 "organization_id = o.id) AS accounts FROM organization o WHERE o.name = $1 "
                 "ORDER BY o.id DESC LIMIT 1",
                 _name(scale),

@@ -230,6 +230,7 @@ async def generate(
                 "video_snapshot",
                 records=batch_snapshots,
                 columns=[
+                    "organization_id",
                     "video_id",
                     "day",
                     "observed_at",
@@ -258,6 +259,7 @@ async def generate(
             observed = datetime.combine(o.day, datetime.min.time(), UTC) + timedelta(hours=20)
             batch_snapshots.append(
                 (
+                    organization_id,
                     video["id"],
                     o.day,
                     observed,
@@ -283,7 +285,9 @@ async def generate(
         rows, known = derive_profile(profile)
         for p in profile:
             observed = datetime.combine(p.day, datetime.min.time(), UTC) + timedelta(hours=6)
-            profile_snapshots.append((account["id"], p.day, observed, p.followers, 100, 50))
+            profile_snapshots.append(
+                (organization_id, account["id"], p.day, observed, p.followers, 100, 50)
+            )
         for day, row in rows.items():
             batch_rows.append((organization_id, int(ScopeKind.PROFILE), account["id"], day, *row))
         scope_rows.append(
@@ -300,7 +304,15 @@ async def generate(
     await connection.copy_records_to_table(
         "account_snapshot",
         records=profile_snapshots,
-        columns=["account_id", "day", "observed_at", "followers", "following", "posts"],
+        columns=[
+            "organization_id",
+            "account_id",
+            "day",
+            "observed_at",
+            "followers",
+            "following",
+            "posts",
+        ],
     )
     from_columns = [f"{n}_from" for n in KNOWN_FROM]
     await connection.copy_records_to_table(

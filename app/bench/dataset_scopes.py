@@ -25,7 +25,8 @@ async def aggregate_scopes(connection: asyncpg.Connection, organization_id: int)
         f"CREATE TEMP TABLE {_INCREMENTS} AS SELECT "
         "CASE WHEN m.scope_kind = 4 THEN m.scope_id ELSE v.account_id END AS account_id, "
         f"m.day, m.observations, {increments} FROM metric_day m "
-        "LEFT JOIN video v ON m.scope_kind = 1 AND v.id = m.scope_id "
+        "LEFT JOIN video v ON m.scope_kind = 1 AND v.organization_id = m.organization_id "
+        "AND v.id = m.scope_id "
         f"WHERE m.organization_id = {int(organization_id)} AND m.scope_kind IN (1, 4) "
         "WINDOW s AS (PARTITION BY m.scope_kind, m.scope_id ORDER BY m.day)"
     )
@@ -58,7 +59,8 @@ async def _aggregate_known(connection: asyncpg.Connection, organization_id: int)
     await connection.execute(
         f"INSERT INTO metric_scope (organization_id, scope_kind, scope_id, {from_columns}) "
         f"SELECT $1, 2, a.id, {minimums} FROM account a JOIN metric_scope s ON "
-        "(s.scope_kind = 4 AND s.scope_id = a.id) WHERE a.organization_id = $1 GROUP BY a.id",
+        "(s.organization_id = $1 AND s.scope_kind = 4 AND s.scope_id = a.id) "
+        "WHERE a.organization_id = $1 GROUP BY a.id",
         organization_id,
     )
     least = ", ".join(
@@ -67,8 +69,9 @@ async def _aggregate_known(connection: asyncpg.Connection, organization_id: int)
     await connection.execute(
         f"INSERT INTO metric_scope (organization_id, scope_kind, scope_id, {from_columns}) "
         f"SELECT $1, 2, v.account_id, {minimums} FROM video v JOIN metric_scope s ON "
-        "(s.scope_kind = 1 AND s.scope_id = v.id) WHERE v.organization_id = $1 "
-        f"GROUP BY v.account_id ON CONFLICT (scope_kind, scope_id) DO UPDATE SET {least}",
+        "(s.organization_id = $1 AND s.scope_kind = 1 AND s.scope_id = v.id) "
+        "WHERE v.organization_id = $1 GROUP BY v.account_id "
+        f"ON CONFLICT (organization_id, scope_kind, scope_id) DO UPDATE SET {least}",
         organization_id,
     )
     await connection.execute(
@@ -85,14 +88,15 @@ async def denormalise(connection: asyncpg.Connection, organization_id: int) -> N
         "UPDATE video v SET views = s.views, plays = s.plays, likes = s.likes, "
         "comments = s.comments, shares = s.shares, saves = s.saves, "
         "last_scrape_at = s.observed_at, first_scrape_at = v.published_at "
-        "FROM (SELECT DISTINCT ON (video_id) * FROM video_snapshot ORDER BY video_id, day DESC) s "
+        "FROM (SELECT DISTINCT ON (video_id) * FROM video_snapshot WHERE organization_id = $1 "
+        "ORDER BY video_id, day DESC) s "
         "WHERE s.video_id = v.id AND v.organization_id = $1",
         organization_id,
     )
     await connection.execute(
         "UPDATE account a SET followers = s.followers, following = s.following, "
         "posts_count = s.posts, last_scrape_at = s.observed_at "
-        "FROM (SELECT DISTINCT ON (account_id) * FROM account_snapshot "
+        "FROM (SELECT DISTINCT ON (account_id) * FROM account_snapshot WHERE organization_id = $1 "
         "ORDER BY account_id, day DESC) s WHERE s.account_id = a.id AND a.organization_id = $1",
         organization_id,
     )

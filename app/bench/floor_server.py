@@ -35,8 +35,9 @@ ZERO = (0,) * len(ROW)
 
 _ROW = "ARRAY[" + ", ".join(f"m.{c}" for c in ROW) + "]::bigint[]"
 _LATEST = (
-    f"LEFT JOIN LATERAL (SELECT {_ROW} AS row FROM metric_day m WHERE m.scope_kind = 2 "
-    "AND m.scope_id = a.id AND m.day <= ${} ORDER BY m.day DESC LIMIT 1) {} ON true"
+    f"LEFT JOIN LATERAL (SELECT {_ROW} AS row FROM metric_day m WHERE m.organization_id = k.id "
+    "AND m.scope_kind = 2 AND m.scope_id = a.id AND m.day <= ${} "
+    "ORDER BY m.day DESC LIMIT 1) {} ON true"
 )
 SQL = f"""
 WITH k AS (SELECT o.id FROM api_key k JOIN organization o ON o.id = k.organization_id
@@ -50,11 +51,13 @@ LEFT JOIN LATERAL (SELECT * FROM account WHERE organization_id = k.id
 {_LATEST.format(3, "b")}
 {_LATEST.format(4, "p")}
 LEFT JOIN LATERAL (SELECT ARRAY[{", ".join(f"x.{n}_from" for n in KNOWN)}] AS known
-                   FROM metric_scope x WHERE x.scope_kind = 2 AND x.scope_id = a.id) s ON true
+                   FROM metric_scope x WHERE x.organization_id = k.id
+                   AND x.scope_kind = 2 AND x.scope_id = a.id) s ON true
 LEFT JOIN LATERAL (SELECT array_agg(m.day ORDER BY m.day) AS days,
                           array_agg({_ROW} ORDER BY m.day) AS rows,
                           count(*) FILTER (WHERE m.observations > 0) AS observed
-                   FROM metric_day m WHERE m.scope_kind = 2 AND m.scope_id = a.id
+                   FROM metric_day m WHERE m.organization_id = k.id
+                   AND m.scope_kind = 2 AND m.scope_id = a.id
                    AND m.day > $3 AND m.day <= $2) r ON true
 ORDER BY a.added_at, a.id
 """

@@ -43,7 +43,7 @@ class Loaders:
 
     def __init__(self, tenant: Tenant) -> None:
         self.tenant = tenant
-        self.metrics = MetricLoaders()
+        self.metrics = MetricLoaders(tenant.organization_id)
         self.account_by_id = DataLoader[int, models.Account | None](load_fn=self._accounts)
         self.video_by_id = DataLoader[int, models.Video | None](load_fn=self._videos)
         self.creator_by_id = DataLoader[int, models.Creator | None](load_fn=self._creators)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Sequence
 from datetime import date
+from functools import partial
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -27,13 +28,13 @@ RangeKey = tuple[ScopeKind, int, date, date, Columns]
 _NO_ROWS = DayRows.empty()
 
 
-async def _points(keys: list[PointKey]) -> list[Row | None]:
-    found = await reader.load_points(keys)
+async def _points(organization_id: int, keys: list[PointKey]) -> list[Row | None]:
+    found = await reader.load_points(organization_id, keys)
     return [found.get(key) for key in keys]
 
 
-async def _known(keys: list[ScopeKey]) -> list[KnownFrom]:
-    found = await reader.load_known(keys)
+async def _known(organization_id: int, keys: list[ScopeKey]) -> list[KnownFrom]:
+    found = await reader.load_known(organization_id, keys)
     return [found[key] for key in keys]
 
 
@@ -47,22 +48,22 @@ def _by_window(keys: Sequence[ObservedKey]) -> dict[tuple[ScopeKind, date, date]
     return groups
 
 
-async def _observed(keys: list[ObservedKey]) -> list[set[date]]:
+async def _observed(organization_id: int, keys: list[ObservedKey]) -> list[set[date]]:
     found: dict[ObservedKey, set[date]] = {}
     for (kind, start, end), ids in _by_window(keys).items():
-        days = await reader.load_observed_days(kind, ids, start, end)
+        days = await reader.load_observed_days(organization_id, kind, ids, start, end)
         for scope_id in ids:
             found[(kind, scope_id, start, end)] = days.get(scope_id, set())
     return [found[key] for key in keys]
 
 
-async def _ranges(keys: list[RangeKey]) -> list[DayRows]:
+async def _ranges(organization_id: int, keys: list[RangeKey]) -> list[DayRows]:
     groups: dict[tuple[ScopeKind, date, date, Columns], list[int]] = defaultdict(list)
     for kind, scope_id, start, end, columns in keys:
         groups[(kind, start, end, columns)].append(scope_id)
     found: dict[RangeKey, DayRows] = {}
     for (kind, start, end, columns), ids in groups.items():
-        rows = await reader.load_ranges(kind, ids, start, end, columns)
+        rows = await reader.load_ranges(organization_id, kind, ids, start, end, columns)
         for scope_id in ids:
             found[(kind, scope_id, start, end, columns)] = rows.get(scope_id, _NO_ROWS)
     return [found[key] for key in keys]
@@ -76,19 +77,24 @@ def forget(loader: DataLoader[Any, Any]) -> None:
 
 
 class MetricLoaders:
-    """Batched access to metric rows for one request.
+    """Batched access to the metric rows of one request's organization.
 
     Methods register every load they need at once and return an awaitable, so that all the
-    loads of a page land in the same batch without a task per object.
+    loads of a page land in the same batch without a task per object. Every read names the
+    organization (the tenant's: a request never reads another's rows).
     """
 
-    def __init__(self) -> None:
-        self.points = DataLoader[PointKey, Row | None](load_fn=_points)
-        self.known = DataLoader[ScopeKey, KnownFrom](load_fn=_known)
-        self.observed = DataLoader[ObservedKey, set[date]](load_fn=_observed)
-        self.ranges = DataLoader[RangeKey, DayRows](load_fn=_ranges)
+    def __init__(self, organization_id: int) -> None:
+        self.points = DataLoader[PointKey, Row | None](load_fn=partial(_points, organization_id))
+        self.known = DataLoader[ScopeKey, KnownFrom](load_fn=partial(_known, organization_id))
+        self.observed = DataLoader[ObservedKey, set[date]](
+            load_fn=partial(_observed, organization_id)
+        )
+        self.ranges = DataLoader[RangeKey, DayRows](load_fn=partial(_ranges, organization_id))
         # Whole pages of connections: one key per connection, not one per value.
-        self.pages = DataLoader[PageKey, PageRows](load_fn=read_pages, cache=False)
+        self.pages = DataLoader[PageKey, PageRows](
+            load_fn=partial(read_pages, organization_id), cache=False
+        )
         # Values computed ahead by a connection for its nodes: (field, scopes, window) -> value.
         self.ready: dict[tuple[str, tuple[ScopeKey, ...], Window], Any] = {}
         self._dates: dict[Window, list[date]] = {}

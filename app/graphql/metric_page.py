@@ -66,9 +66,13 @@ class PageRows:
 
 
 async def read_page(
-    scopes: Sequence[ScopeKey], wants: Sequence[Want], series_columns: SeriesColumns = ()
+    organization_id: int,
+    scopes: Sequence[ScopeKey],
+    wants: Sequence[Want],
+    series_columns: SeriesColumns = (),
 ) -> PageRows:
-    """Read what `wants` need for every scope: a fixed number of statements for any page.
+    """Read what `wants` need for every scope of the organization: a fixed number of statements
+    for any page.
 
     A series window reads the columns `series_columns` gives it (all when absent).
     """
@@ -81,7 +85,12 @@ async def read_page(
     by_kind: dict[ScopeKind, list[int]] = defaultdict(list)
     for kind, scope_id in dict.fromkeys(scopes):
         by_kind[kind].append(scope_id)
-    rows = PageRows(await reader.load_points(points), await reader.load_known(scopes), {}, {})
+    rows = PageRows(
+        await reader.load_points(organization_id, points),
+        await reader.load_known(organization_id, scopes),
+        {},
+        {},
+    )
     series_windows = {window for want, window in wants if want == "series"}
     metrics_windows = {window for want, window in wants if want == "metrics"}
     chosen = dict(series_columns)
@@ -91,7 +100,7 @@ async def read_page(
             columns = with_column(columns, "observations")
         for kind, ids in by_kind.items():
             rows.ranges[(kind, window)] = await reader.load_ranges(
-                kind, ids, window.start, window.end, columns
+                organization_id, kind, ids, window.start, window.end, columns
             )
     for window in metrics_windows:
         for kind, ids in by_kind.items():
@@ -99,7 +108,7 @@ async def read_page(
                 rows.observed[(kind, window)] = _observed_in(rows.ranges[(kind, window)], window)
             else:
                 rows.observed[(kind, window)] = await reader.load_observed_days(
-                    kind, ids, window.start, window.end
+                    organization_id, kind, ids, window.start, window.end
                 )
     return rows
 
@@ -107,12 +116,15 @@ async def read_page(
 PageKey = tuple[tuple[ScopeKey, ...], tuple[Want, ...], SeriesColumns]
 
 
-async def read_pages(keys: list[PageKey]) -> list[PageRows]:
+async def read_pages(organization_id: int, keys: list[PageKey]) -> list[PageRows]:
     """Loader batch: the pages resolving together (sibling connections) share their reads."""
     groups: dict[tuple[tuple[Want, ...], SeriesColumns], list[ScopeKey]] = defaultdict(list)
     for scopes, wants, columns in keys:
         groups[(wants, columns)].extend(scopes)
-    pages = {group: await read_page(list(dict.fromkeys(s)), *group) for group, s in groups.items()}
+    pages = {
+        group: await read_page(organization_id, list(dict.fromkeys(s)), *group)
+        for group, s in groups.items()
+    }
     return [pages[(wants, columns)] for _, wants, columns in keys]
 
 

@@ -155,8 +155,8 @@ def _scan(
 
 
 async def _snapshot_count(organization_id: int) -> int:
-    videos = await models.VideoSnapshot.filter(video__organization_id=organization_id).count()
-    profiles = await models.AccountSnapshot.filter(account__organization_id=organization_id).count()
+    videos = await models.VideoSnapshot.filter(organization_id=organization_id).count()
+    profiles = await models.AccountSnapshot.filter(organization_id=organization_id).count()
     return videos + profiles
 
 

@@ -1,7 +1,9 @@
 """The reads of a set-based write: entities, snapshots and stored rows of many entities at once.
 
 One statement per table, whatever the number of entities; values come back as plain tuples
-(no model objects), in the same form from PostgreSQL and SQLite.
+(no model objects), in the same form from PostgreSQL and SQLite. Reads of snapshots and metric
+rows name the organizations of the entities (which the caller read first), so each can be
+routed to the shards holding those organizations.
 """
 
 from __future__ import annotations
@@ -115,16 +117,20 @@ async def snapshots(
     owner: str,
     fields: Sequence[str],
     owner_ids: Collection[int],
+    organization_ids: Collection[int],
 ) -> dict[int, dict[date, Snapshot]]:
-    """Every stored snapshot of the given owners: owner id -> day -> (observed_at, *fields)."""
+    """Every stored snapshot of the given owners (of these organizations): owner id -> day ->
+    (observed_at, *fields)."""
     found_by_owner: dict[int, dict[date, Snapshot]] = {key: {} for key in owner_ids}
     if not owner_ids:
         return found_by_owner
+    organizations, organization_values = ids(conn, "organization_id", organization_ids)
     condition, values = ids(conn, owner, owner_ids)
     found = await sql.fetch_rows(
         conn,
-        f"SELECT {owner}, day, observed_at, {', '.join(fields)} FROM {table} WHERE {condition}",
-        values,
+        f"SELECT {owner}, day, observed_at, {', '.join(fields)} FROM {table} "
+        f"WHERE {organizations} AND {condition}",
+        [*organization_values, *values],
     )
     for row in found:
         counters = tuple(None if v is None else int(v) for v in row[3:])
@@ -133,25 +139,28 @@ async def snapshots(
 
 
 def _entity_condition(
-    conn: BaseDBAsyncClient, entities: Collection[Scope]
+    conn: BaseDBAsyncClient, entities: Collection[Scope], organization_ids: Collection[int]
 ) -> tuple[str, list[Any]]:
+    organizations, organization_values = ids(conn, "organization_id", organization_ids)
     videos = [s.id for s in entities if s.kind is ScopeKind.VIDEO]
     profiles = [s.id for s in entities if s.kind is ScopeKind.PROFILE]
     video_ids, video_values = ids(conn, "scope_id", videos)
     profile_ids, profile_values = ids(conn, "scope_id", profiles)
     condition = (
-        f"(scope_kind = {int(ScopeKind.VIDEO)} AND {video_ids}) "
-        f"OR (scope_kind = {int(ScopeKind.PROFILE)} AND {profile_ids})"
+        f"{organizations} AND ((scope_kind = {int(ScopeKind.VIDEO)} AND {video_ids}) "
+        f"OR (scope_kind = {int(ScopeKind.PROFILE)} AND {profile_ids}))"
     )
-    return condition, [*video_values, *profile_values]
+    return condition, [*organization_values, *video_values, *profile_values]
 
 
-async def entity_rows(conn: BaseDBAsyncClient, entities: Collection[Scope]) -> dict[Scope, Rows]:
-    """The stored rows of these video and profile scopes."""
+async def entity_rows(
+    conn: BaseDBAsyncClient, entities: Collection[Scope], organization_ids: Collection[int]
+) -> dict[Scope, Rows]:
+    """The stored rows of these video and profile scopes (of these organizations)."""
     rows: dict[Scope, Rows] = {scope: {} for scope in entities}
     if not entities:
         return rows
-    condition, values = _entity_condition(conn, entities)
+    condition, values = _entity_condition(conn, entities, organization_ids)
     found = await sql.fetch_rows(
         conn,
         f"SELECT scope_kind, scope_id, day, {_COLUMN_LIST} FROM metric_day WHERE {condition}",
@@ -164,13 +173,14 @@ async def entity_rows(conn: BaseDBAsyncClient, entities: Collection[Scope]) -> d
 
 
 async def entity_known(
-    conn: BaseDBAsyncClient, entities: Collection[Scope]
+    conn: BaseDBAsyncClient, entities: Collection[Scope], organization_ids: Collection[int]
 ) -> dict[Scope, KnownFrom]:
-    """The stored first-known dates of these video and profile scopes (all None if absent)."""
+    """The stored first-known dates of these video and profile scopes (of these organizations;
+    all None if absent)."""
     known: dict[Scope, KnownFrom] = {scope: dict.fromkeys(KNOWN_FROM) for scope in entities}
     if not entities:
         return known
-    condition, values = _entity_condition(conn, entities)
+    condition, values = _entity_condition(conn, entities, organization_ids)
     found = await sql.fetch_rows(
         conn,
         f"SELECT scope_kind, scope_id, {', '.join(FROM_COLUMNS)} FROM metric_scope "

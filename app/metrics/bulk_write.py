@@ -3,8 +3,8 @@
 Each function takes every row of its kind at once and sends one statement (none for no rows):
 snapshots merged, entity rows replaced, aggregate rows ensured and moved, first-known dates
 stored, merged or recomputed, and the denormalised latest values. Every statement on
-`metric_day` and `metric_scope` names the organization, so distributing those tables by
-organization needs no rewrite.
+`metric_day`, `metric_scope` and the snapshot tables names the organization (and conflicts on
+keys that lead with it), so distributing those tables by organization needs no rewrite.
 """
 
 from __future__ import annotations
@@ -32,18 +32,18 @@ async def upsert_snapshots(
     fields: Sequence[str],
     values: Sequence[Sequence[Any]],
 ) -> None:
-    """Insert or overwrite snapshots: (owner id, day, observed_at, *fields) per row."""
+    """Insert or overwrite snapshots: (organization, owner id, day, observed_at, *fields)."""
     if not values:
         return
-    columns = [(owner, "int"), ("day", "date"), ("observed_at", "timestamptz")]
-    columns += [(name, "bigint") for name in fields]
+    columns = [("organization_id", "int"), (owner, "int"), ("day", "date")]
+    columns += [("observed_at", "timestamptz"), *((name, "bigint") for name in fields)]
     source, params = rows(conn, "s", columns, values)
     names = ", ".join(name for name, _ in columns)
-    updates = ", ".join(f"{name} = excluded.{name}" for name, _ in columns[2:])
+    updates = ", ".join(f"{name} = excluded.{name}" for name, _ in columns[3:])
     await sql.execute(
         conn,
         f"INSERT INTO {table} ({names}) SELECT {names} FROM {source} WHERE true "
-        f"ON CONFLICT ({owner}, day) DO UPDATE SET {updates}",
+        f"ON CONFLICT (organization_id, {owner}, day) DO UPDATE SET {updates}",
         params,
     )
 
@@ -73,7 +73,7 @@ async def upsert_rows(conn: BaseDBAsyncClient, values: Sequence[Sequence[Any]]) 
         f"INSERT INTO metric_day (organization_id, scope_kind, scope_id, day, "
         f"{', '.join(COLUMNS)}) SELECT s.org, s.kind, s.sid, s.day, "
         f"{', '.join(f's.{c}' for c in COLUMNS)} FROM {source} WHERE true "
-        f"ON CONFLICT (scope_kind, scope_id, day) DO UPDATE SET {updates}",
+        f"ON CONFLICT (organization_id, scope_kind, scope_id, day) DO UPDATE SET {updates}",
         params,
     )
 
@@ -99,7 +99,7 @@ async def upsert_known(
         f"INSERT INTO metric_scope (organization_id, scope_kind, scope_id, "
         f"{', '.join(FROM_COLUMNS)}) SELECT s.org, s.kind, s.sid, "
         f"{', '.join(f's.{c}' for c in FROM_COLUMNS)} FROM {source} WHERE true "
-        f"ON CONFLICT (scope_kind, scope_id) DO UPDATE SET {updates}",
+        f"ON CONFLICT (organization_id, scope_kind, scope_id) DO UPDATE SET {updates}",
         params,
     )
 
@@ -128,10 +128,11 @@ async def ensure_rows(conn: BaseDBAsyncClient, keys: Sequence[Sequence[Any]]) ->
         conn,
         f"INSERT INTO metric_day (organization_id, scope_kind, scope_id, day, observations, "
         f"{', '.join(CUMULATIVE)}) SELECT s.org, s.kind, s.sid, s.day, 0, {copied} "
-        f"FROM {source} LEFT JOIN metric_day p ON p.id = (SELECT x.id FROM metric_day x "
+        f"FROM {source} LEFT JOIN metric_day p ON p.organization_id = s.org "
+        "AND p.id = (SELECT x.id FROM metric_day x "
         "WHERE x.organization_id = s.org AND x.scope_kind = s.kind AND x.scope_id = s.sid "
         "AND x.day < s.day ORDER BY x.day DESC LIMIT 1) "
-        "WHERE true ON CONFLICT (scope_kind, scope_id, day) DO NOTHING",
+        "WHERE true ON CONFLICT (organization_id, scope_kind, scope_id, day) DO NOTHING",
         params,
     )
 
@@ -171,7 +172,7 @@ def _known_upsert(conn: BaseDBAsyncClient, select: str) -> str:
     return (
         f"INSERT INTO metric_scope (organization_id, scope_kind, scope_id, "
         f"{', '.join(FROM_COLUMNS)}) {select} "
-        f"ON CONFLICT (scope_kind, scope_id) DO UPDATE SET {updates}"
+        f"ON CONFLICT (organization_id, scope_kind, scope_id) DO UPDATE SET {updates}"
     )
 
 
@@ -187,7 +188,7 @@ async def recompute_account_known(
         f"SELECT t.org, {int(ScopeKind.ACCOUNT)}, t.aid, {earliest} FROM {source} "
         f"LEFT JOIN metric_scope p ON p.organization_id = t.org "
         f"AND p.scope_kind = {int(ScopeKind.PROFILE)} AND p.scope_id = t.aid "
-        "LEFT JOIN video v ON v.account_id = t.aid "
+        "LEFT JOIN video v ON v.organization_id = t.org AND v.account_id = t.aid "
         f"LEFT JOIN metric_scope m ON m.organization_id = t.org "
         f"AND m.scope_kind = {int(ScopeKind.VIDEO)} AND m.scope_id = v.id "
         "WHERE true GROUP BY t.org, t.aid"

@@ -1,4 +1,9 @@
-"""Reading cumulative rows in batches: one statement per batch, whatever its size."""
+"""Reading cumulative rows in batches: one statement per batch, whatever its size.
+
+Every read is of one organization's scopes (a request's tenant) and names it first, as the
+unique keys of `metric_day` and `metric_scope` do: each statement is an index range scan of that
+organization's rows, and routes to one shard when the tables are distributed by organization.
+"""
 
 from __future__ import annotations
 
@@ -32,39 +37,48 @@ def _row(record: Any) -> Row | None:
     return values
 
 
-async def load_points(keys: Sequence[PointKey]) -> dict[PointKey, Row | None]:
-    """For each (scope, day), the scope's latest row at or before that day (None if none)."""
+async def load_points(organization_id: int, keys: Sequence[PointKey]) -> dict[PointKey, Row | None]:
+    """For each (scope, day) of the organization, the scope's latest row at or before that day
+    (None if none)."""
     conn = sql.connection()
     read = _points_postgres if sql.is_postgres(conn) else _points_sqlite
     found: dict[PointKey, Row | None] = {}
     unique = list(dict.fromkeys(keys))
     for offset in range(0, len(unique), _CHUNK):
-        found.update(await read(conn, unique[offset : offset + _CHUNK]))
+        found.update(await read(conn, organization_id, unique[offset : offset + _CHUNK]))
     return found
 
 
-async def _points_postgres(conn: Any, chunk: Sequence[PointKey]) -> dict[PointKey, Row | None]:
+async def _points_postgres(
+    conn: Any, organization_id: int, chunk: Sequence[PointKey]
+) -> dict[PointKey, Row | None]:
     # Each point's row as one array (decoded in the driver's C code), null when there is none.
     _, records = await conn.execute_query(
         f"SELECT k.kind, k.sid, k.d, (SELECT ARRAY[{_PLAIN_COLUMNS}]::bigint[] FROM metric_day "
-        "WHERE scope_kind = k.kind AND scope_id = k.sid AND day <= k.d "
+        "WHERE organization_id = $4 AND scope_kind = k.kind AND scope_id = k.sid AND day <= k.d "
         "ORDER BY day DESC LIMIT 1) AS row "
         "FROM unnest($1::int[], $2::int[], $3::date[]) AS k(kind, sid, d)",
-        [[int(k[0]) for k in chunk], [k[1] for k in chunk], [k[2] for k in chunk]],
+        [[int(k[0]) for k in chunk], [k[1] for k in chunk], [k[2] for k in chunk], organization_id],
     )
     # The kind stays the driver's int: ScopeKind is an IntEnum, equal and hashed alike.
     return {(r["kind"], r["sid"], r["d"]): r["row"] for r in records}
 
 
-async def _points_sqlite(conn: Any, chunk: Sequence[PointKey]) -> dict[PointKey, Row | None]:
+async def _points_sqlite(
+    conn: Any, organization_id: int, chunk: Sequence[PointKey]
+) -> dict[PointKey, Row | None]:
     values = ", ".join("(?, ?, ?)" for _ in chunk)
     _, records = await conn.execute_query(
         f"WITH k(kind, sid, d) AS (VALUES {values}) SELECT k.kind, k.sid, k.d, "
         + _COLUMN_LIST
-        + " FROM k LEFT JOIN metric_day m ON m.id = (SELECT id FROM metric_day "
-        "WHERE scope_kind = k.kind AND scope_id = k.sid AND day <= k.d "
-        "ORDER BY day DESC LIMIT 1)",
-        [v for k in chunk for v in (int(k[0]), k[1], k[2].isoformat())],
+        + " FROM k LEFT JOIN metric_day m ON m.organization_id = ? AND m.id = (SELECT id "
+        "FROM metric_day WHERE organization_id = ? AND scope_kind = k.kind AND scope_id = k.sid "
+        "AND day <= k.d ORDER BY day DESC LIMIT 1)",
+        [
+            *(v for k in chunk for v in (int(k[0]), k[1], k[2].isoformat())),
+            organization_id,
+            organization_id,
+        ],
     )
     return {
         (ScopeKind(int(r["kind"])), int(r["sid"]), sql.as_date(r["d"])): _row(r) for r in records
@@ -72,6 +86,7 @@ async def _points_sqlite(conn: Any, chunk: Sequence[PointKey]) -> dict[PointKey,
 
 
 async def load_ranges(
+    organization_id: int,
     kind: ScopeKind,
     ids: Sequence[int],
     start: date,
@@ -84,7 +99,7 @@ async def load_ranges(
     """
     conn = sql.connection()
     if sql.is_postgres(conn):
-        return await _ranges_as_arrays(conn, kind, ids, start, end, columns)
+        return await _ranges_as_arrays(conn, organization_id, kind, ids, start, end, columns)
     found: dict[int, list[tuple[int, Row]]] = defaultdict(list)
     unique = list(dict.fromkeys(ids))
     for offset in range(0, len(unique), _CHUNK):
@@ -93,9 +108,9 @@ async def load_ranges(
         records = await sql.fetch_rows(
             conn,
             f"SELECT m.scope_id, m.day, {_COLUMN_LIST} FROM metric_day m "
-            f"WHERE m.scope_kind = ? AND m.scope_id IN ({marks}) AND m.day >= ? AND m.day <= ? "
-            "ORDER BY m.scope_id, m.day",
-            [int(kind), *chunk, start, end],
+            f"WHERE m.organization_id = ? AND m.scope_kind = ? AND m.scope_id IN ({marks}) "
+            "AND m.day >= ? AND m.day <= ? ORDER BY m.scope_id, m.day",
+            [organization_id, int(kind), *chunk, start, end],
         )
         for record in records:
             row = _row(record)
@@ -115,20 +130,28 @@ def _ranges_statement(columns: Columns) -> str:
     arrays = "".join(f", array_agg(m.{c}) AS {c}" for c in columns)
     return (
         f"SELECT m.scope_id, array_agg(m.day - $3::date) AS offsets{arrays} "
-        "FROM (SELECT * FROM metric_day WHERE scope_kind = $1 AND scope_id = ANY($2::int[]) "
-        "AND day >= $3 AND day <= $4 ORDER BY scope_id, day) m GROUP BY m.scope_id"
+        "FROM (SELECT * FROM metric_day WHERE organization_id = $5 AND scope_kind = $1 "
+        "AND scope_id = ANY($2::int[]) AND day >= $3 AND day <= $4 ORDER BY scope_id, day) m "
+        "GROUP BY m.scope_id"
     )
 
 
 async def _ranges_as_arrays(
-    conn: Any, kind: ScopeKind, ids: Sequence[int], start: date, end: date, columns: Columns
+    conn: Any,
+    organization_id: int,
+    kind: ScopeKind,
+    ids: Sequence[int],
+    start: date,
+    end: date,
+    columns: Columns,
 ) -> dict[int, DayRows]:
     # One row per scope holding each column as an array, decoded in the driver's C code: a
     # row per scope and day (3,000 for a dashboard page), or an array per day, costs far more.
     # The aggregates read a subquery sorted by day rather than sorting each array again (one
     # sort instead of eleven); `_in_day_order` checks the order PostgreSQL kept.
     _, records = await conn.execute_query(
-        _ranges_statement(columns), [int(kind), list(dict.fromkeys(ids)), start, end]
+        _ranges_statement(columns),
+        [int(kind), list(dict.fromkeys(ids)), start, end, organization_id],
     )
     # The driver's lists are kept: the series only index, slice and map over them.
     read = [c if c in columns else None for c in COLUMNS]
@@ -154,7 +177,7 @@ def _in_day_order(rows: DayRows) -> DayRows:
 
 
 async def load_observed_days(
-    kind: ScopeKind, ids: Sequence[int], start: date, end: date
+    organization_id: int, kind: ScopeKind, ids: Sequence[int], start: date, end: date
 ) -> dict[int, set[date]]:
     """Each scope's dates within [start, end] that had at least one observation."""
     conn = sql.connection()
@@ -165,17 +188,18 @@ async def load_observed_days(
         marks = ", ".join("?" for _ in chunk)
         records = await sql.fetch_rows(
             conn,
-            f"SELECT scope_id, day FROM metric_day WHERE scope_kind = ? AND scope_id IN ({marks}) "
-            "AND day >= ? AND day <= ? AND observations > 0",
-            [int(kind), *chunk, start, end],
+            "SELECT scope_id, day FROM metric_day WHERE organization_id = ? AND scope_kind = ? "
+            f"AND scope_id IN ({marks}) AND day >= ? AND day <= ? AND observations > 0",
+            [organization_id, int(kind), *chunk, start, end],
         )
         for record in records:
             days[int(record["scope_id"])].add(sql.as_date(record["day"]))
     return days
 
 
-async def load_known(keys: Sequence[ScopeKey]) -> dict[ScopeKey, KnownFrom]:
-    """Each scope's first-known date per counter (all None for a scope with no history)."""
+async def load_known(organization_id: int, keys: Sequence[ScopeKey]) -> dict[ScopeKey, KnownFrom]:
+    """Each of the organization's scopes' first-known date per counter (all None for a scope
+    with no history)."""
     conn = sql.connection()
     known: dict[ScopeKey, KnownFrom] = {key: dict.fromkeys(KNOWN_FROM) for key in keys}
     by_kind: dict[ScopeKind, list[int]] = defaultdict(list)
@@ -189,8 +213,8 @@ async def load_known(keys: Sequence[ScopeKey]) -> dict[ScopeKey, KnownFrom]:
             records = await sql.fetch_rows(
                 conn,
                 f"SELECT scope_id, {columns} FROM metric_scope "
-                f"WHERE scope_kind = ? AND scope_id IN ({marks})",
-                [int(kind), *chunk],
+                f"WHERE organization_id = ? AND scope_kind = ? AND scope_id IN ({marks})",
+                [organization_id, int(kind), *chunk],
             )
             for record in records:
                 known[(kind, int(record["scope_id"]))] = {

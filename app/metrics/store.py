@@ -101,21 +101,26 @@ async def write_observations(
     await _locked(conn, profiles, videos)
     facts = await bulk_read.video_facts(conn, videos)  # removed meanwhile: nothing to record
     accounts = await bulk_read.account_organizations(conn, profiles)
-    stored_videos = await bulk_read.snapshots(conn, "video_snapshot", "video_id", COUNTERS, facts)
+    video_organizations = {v.organization_id for v in facts.values()}
+    profile_organizations = set(accounts.values())
+    organizations = video_organizations | profile_organizations
+    stored_videos = await bulk_read.snapshots(
+        conn, "video_snapshot", "video_id", COUNTERS, facts, video_organizations
+    )
     stored_profiles = await bulk_read.snapshots(
-        conn, "account_snapshot", "account_id", PROFILE_FIELDS, accounts
+        conn, "account_snapshot", "account_id", PROFILE_FIELDS, accounts, profile_organizations
     )
     entities = [Scope(ScopeKind.VIDEO, v) for v in facts]
     entities += [Scope(ScopeKind.PROFILE, a) for a in accounts]
-    old_rows = await bulk_read.entity_rows(conn, entities)
-    old_known = await bulk_read.entity_known(conn, entities)
-    for organization_id in {v.organization_id for v in facts.values()} | set(accounts.values()):
+    old_rows = await bulk_read.entity_rows(conn, entities, organizations)
+    old_known = await bulk_read.entity_known(conn, entities, organizations)
+    for organization_id in organizations:
         versions.touch(organization_id)
     plan = WritePlan()
     for video in facts.values():
         incoming = [o.normalised(video.platform) for o in videos[video.id]]
         merged, written = merge_snapshots(stored_videos[video.id], incoming, COUNTERS)
-        plan.snapshots(ScopeKind.VIDEO, video.id, written)
+        plan.snapshots(video.organization_id, ScopeKind.VIDEO, video.id, written)
         observations = [VideoObservation(day, *merged[day][1:]) for day in sorted(merged)]
         new = derive_video(observations, video.published)
         scope = Scope(ScopeKind.VIDEO, video.id)
@@ -128,7 +133,7 @@ async def write_observations(
         merged, written = merge_snapshots(
             stored_profiles[account_id], profiles[account_id], PROFILE_FIELDS
         )
-        plan.snapshots(ScopeKind.PROFILE, account_id, written)
+        plan.snapshots(organization_id, ScopeKind.PROFILE, account_id, written)
         new = derive_profile([ProfileObservation(day, merged[day][1]) for day in sorted(merged)])
         scope = Scope(ScopeKind.PROFILE, account_id)
         targets = [
@@ -170,9 +175,11 @@ async def rederive_video(video_id: int) -> None:
     await record_video(video_id, [])
 
 
-async def _stored(conn: BaseDBAsyncClient, scopes: Sequence[Scope]) -> dict[Scope, History]:
-    rows = await bulk_read.entity_rows(conn, scopes)
-    known = await bulk_read.entity_known(conn, scopes)
+async def _stored(
+    conn: BaseDBAsyncClient, organization_id: int, scopes: Sequence[Scope]
+) -> dict[Scope, History]:
+    rows = await bulk_read.entity_rows(conn, scopes, [organization_id])
+    known = await bulk_read.entity_known(conn, scopes, [organization_id])
     return {scope: (rows[scope], known[scope]) for scope in scopes}
 
 
@@ -190,7 +197,7 @@ async def move_video(conn: BaseDBAsyncClient, video_id: int, account_id: int | N
         return
     versions.touch(video.organization_id)
     scope = Scope(ScopeKind.VIDEO, video_id)
-    history = (await _stored(conn, [scope]))[scope]
+    history = (await _stored(conn, video.organization_id, [scope]))[scope]
     await sql.execute(conn, "UPDATE video SET account_id = ? WHERE id = ?", [account_id, video_id])
     plan = WritePlan()
     nothing: History = ({}, NOTHING_KNOWN)
@@ -214,7 +221,7 @@ async def forget_video(video_id: int) -> None:
         versions.touch(video.organization_id)
         scope = Scope(ScopeKind.VIDEO, video_id)
         plan = WritePlan()
-        history = (await _stored(conn, [scope]))[scope]
+        history = (await _stored(conn, video.organization_id, [scope]))[scope]
         plan.replace_entity(
             video.organization_id, scope, _video_targets(video), history, ({}, NOTHING_KNOWN)
         )
@@ -241,7 +248,7 @@ async def forget_account(account_id: int, video_ids: Sequence[int]) -> None:
         members = [Scope(ScopeKind.PROFILE, account_id)]
         members += [Scope(ScopeKind.VIDEO, v) for v in video_ids]
         plan = WritePlan()
-        for member, history in (await _stored(conn, members)).items():
+        for member, history in (await _stored(conn, organization_id, members)).items():
             plan.replace_entity(organization_id, member, organization, history, ({}, NOTHING_KNOWN))
         await plan.write(conn)
         account = Scope(ScopeKind.ACCOUNT, account_id)

@@ -50,11 +50,15 @@ class WritePlan:
     account_totals: set[int] = field(default_factory=set)
 
     def snapshots(
-        self, kind: ScopeKind, owner: int, written: Sequence[tuple[date, Snapshot]]
+        self,
+        organization_id: int,
+        kind: ScopeKind,
+        owner: int,
+        written: Sequence[tuple[date, Snapshot]],
     ) -> None:
-        """Store these merged snapshots of a video or a profile."""
+        """Store these merged snapshots of a video or a profile of the organization."""
         target = self.video_snapshots if kind is ScopeKind.VIDEO else self.profile_snapshots
-        target.extend([owner, day, *values] for day, values in written)
+        target.extend([organization_id, owner, day, *values] for day, values in written)
 
     def replace_entity(
         self,

@@ -43,7 +43,7 @@ class MetricDay(Model):
 
     class Meta:
         table = "metric_day"
-        unique_together = (("scope_kind", "scope_id", "day"),)
+        unique_together = (("organization_id", "scope_kind", "scope_id", "day"),)
 
 
 class MetricScope(Model):
@@ -63,5 +63,5 @@ class MetricScope(Model):
 
     class Meta:
         table = "metric_scope"
-        unique_together = (("scope_kind", "scope_id"),)
-        indexes = (("organization_id", "scope_kind"),)
+        # Its first two columns serve the (organization_id, scope_kind) scans an index did before.
+        unique_together = (("organization_id", "scope_kind", "scope_id"),)

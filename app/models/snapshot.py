@@ -20,6 +20,8 @@ class AccountSnapshot(Model):
         "models.Account", related_name="snapshots", on_delete=fields.CASCADE
     )
     account_id: int
+    # The account's organization, copied so the table can be distributed by organization.
+    organization_id = fields.IntField()
     day = fields.DateField()
     observed_at = fields.DatetimeField()
     followers = fields.BigIntField(null=True)
@@ -28,7 +30,9 @@ class AccountSnapshot(Model):
 
     class Meta:
         table = "account_snapshot"
-        unique_together = (("account", "day"),)
+        unique_together = (("organization_id", "account", "day"),)
+        # The key leads with the organization: deleting an account (cascade) needs its own index.
+        indexes = (("account_id",),)
 
 
 class VideoSnapshot(Model):
@@ -39,6 +43,8 @@ class VideoSnapshot(Model):
         "models.Video", related_name="snapshots", on_delete=fields.CASCADE
     )
     video_id: int
+    # The video's organization, copied so the table can be distributed by organization.
+    organization_id = fields.IntField()
     day = fields.DateField()
     observed_at = fields.DatetimeField()
     views = fields.BigIntField(null=True)
@@ -50,4 +56,6 @@ class VideoSnapshot(Model):
 
     class Meta:
         table = "video_snapshot"
-        unique_together = (("video", "day"),)
+        unique_together = (("organization_id", "video", "day"),)
+        # The key leads with the organization: deleting a video (cascade) needs its own index.
+        indexes = (("video_id",),)
