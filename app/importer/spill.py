@@ -101,10 +101,10 @@ def _count(value: int | str | None) -> int | None:
 def _record(values: _Values) -> AccountRow | VideoRow:
     kind, platform, key = values[0], Platform(str(values[1])), str(values[2])
     if kind == _ACCOUNT:
-        day = date.fromordinal(int(values[3] or 0))
+        day = date.fromordinal(int(str(values[3])))
         followers, following, posts = (_count(v) for v in values[4:7])
         return AccountRow(0, platform, key, day, followers, following, posts)
-    day = date.fromordinal(int(values[4] or 0))
+    day = date.fromordinal(int(str(values[4])))
     views, plays, likes, comments, shares, saves = (_count(v) for v in values[5:11])
     # The scan took the publish time into the plan already.
     return VideoRow(

@@ -41,9 +41,7 @@ def rows(
     names = [name for name, _ in columns]
     data = list(values)
     if is_postgres(conn):
-        arrays = [list(column) for column in zip(*data, strict=True)] if data else []
-        if not arrays:
-            arrays = [[] for _ in columns]
+        arrays = [list(c) for c in zip(*data, strict=True)] if data else [[] for _ in columns]
         marks = ", ".join(f"?::{sql_type}[]" for _, sql_type in columns)
         return f"unnest({marks}) AS {alias}({', '.join(names)})", arrays
     picks = ", ".join(f"value->>{index} AS {name}" for index, name in enumerate(names))

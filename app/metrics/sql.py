@@ -70,14 +70,6 @@ async def execute(conn: BaseDBAsyncClient, sql: str, values: Sequence[Any] = ())
     await conn.execute_query(placeholders(conn, sql), [param(conn, v) for v in values])
 
 
-async def execute_many(conn: BaseDBAsyncClient, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-    """Run a statement once per row of values."""
-    if rows:
-        await conn.execute_many(
-            placeholders(conn, sql), [[param(conn, v) for v in row] for row in rows]
-        )
-
-
 def typed(conn: BaseDBAsyncClient, sql_type: str) -> str:
     """A placeholder that PostgreSQL can type inside VALUES lists (SQLite needs no cast)."""
     return f"?::{sql_type}" if is_postgres(conn) else "?"

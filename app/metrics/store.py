@@ -92,18 +92,28 @@ async def write_observations(
     conn: BaseDBAsyncClient,
     profiles: Mapping[int, Sequence[ProfileCounters]],
     videos: Mapping[int, Sequence[VideoCounters]],
+    *,
+    locked: Collection[int] | None = None,
 ) -> None:
-    """Record many profiles' and videos' observations inside the caller's transaction."""
+    """Record many profiles' and videos' observations inside the caller's transaction.
+
+    `locked`: the organizations whose locks the caller took already (`lock_organizations`), in
+    this transaction; every entity must belong to one of them. None: they are looked up and
+    locked here.
+    """
     for video_observations in videos.values():
         check_counts(video_observations, COUNTERS)
     for profile_observations in profiles.values():
         check_counts(profile_observations, PROFILE_FIELDS)
-    await _locked(conn, profiles, videos)
+    if locked is None:
+        await _locked(conn, profiles, videos)
     facts = await bulk_read.video_facts(conn, videos)  # removed meanwhile: nothing to record
     accounts = await bulk_read.account_organizations(conn, profiles)
     video_organizations = {v.organization_id for v in facts.values()}
     profile_organizations = set(accounts.values())
     organizations = video_organizations | profile_organizations
+    if locked is not None and not organizations <= set(locked):
+        raise RuntimeError("write_observations: an entity of an organization not locked")
     stored_videos = await bulk_read.snapshots(
         conn, "video_snapshot", "video_id", COUNTERS, facts, video_organizations
     )

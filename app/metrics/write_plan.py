@@ -67,11 +67,11 @@ class WritePlan:
         targets: Sequence[Scope],
         old: tuple[Rows, KnownFrom],
         new: tuple[Rows, KnownFrom],
-    ) -> bool:
-        """Swap an entity's rows and dates and move its aggregate scopes; False if unchanged."""
+    ) -> None:
+        """Swap an entity's rows and dates and move its aggregate scopes (nothing if unchanged)."""
         (old_rows, old_known), (new_rows, new_known) = old, new
         if old_rows == new_rows and old_known == new_known:
-            return False
+            return
         key = _key(organization_id, entity)
         self.row_deletes.extend([*key, day] for day in old_rows if day not in new_rows)
         self.row_upserts.extend(
@@ -82,7 +82,6 @@ class WritePlan:
         else:
             self.known_deletes.append(key)
         self.move(organization_id, targets, (old_rows, old_known), (new_rows, new_known))
-        return True
 
     def move(
         self,

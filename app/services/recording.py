@@ -1,12 +1,13 @@
 """Recording a refresh's answer for each row that tracks it, retried without asking again.
 
 A refresh asks upstream once, then records the answer for every account (or individual
-video) row tracking that profile (or post), one row after the other. Recording a row can fail
+video) row tracking that profile (or post) in one transaction (`record_together`); if that
+fails, one row after the other (`record_each`). Recording a row can fail
 for a reason that is ours, not the platform's: the database refused a write, a bug. Such a row
 is recorded again from the same answer — upstream is not asked again — up to `attempts` times
 in all, with a pause that doubles; then it goes to `ERROR` with a message, and its next refresh
 comes an interval later. The other rows are recorded as usual. Every write of a recording is
-idempotent and the store's writes are atomic each, so an attempt completes what a failed one
+idempotent and each write is one transaction, so an attempt completes what a failed one
 left half done. An outage (the database unreachable, `app.outages`) is not such a failure: it
 is raised for the job to wait for the service and run again.
 """

@@ -254,5 +254,5 @@ async def write_refresh(accounts: Sequence[models.Account], answer: Answer) -> N
             ]
             for a in accounts
         }
-        await store.write_observations(conn, profiles, observed)
+        await store.write_observations(conn, profiles, observed, locked=organizations)
         await _update_accounts(conn, accounts, answer)

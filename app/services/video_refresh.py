@@ -146,4 +146,4 @@ async def _write(
             saves, shares = owned if owned is not None else (post.saves, post.shares)
             observed[row.id] = [counters(post, moment, saves=saves, shares=shares)]
         # The store reads the rows again: a publish date learned just now anchors the history.
-        await store.write_observations(conn, {}, observed)
+        await store.write_observations(conn, {}, observed, locked=organizations)

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app import models
-from app.metrics import store
+from app.metrics import store, versions
 from tests.conftest import Org
 from tests.metrics.writes import (
     DAY0,
@@ -182,3 +182,16 @@ async def test_concurrent_writers_across_organizations_neither_deadlock_nor_lose
         org_c = (await models.Account.get(id=concurrent_entities[0])).organization_id
         org_s = (await models.Account.get(id=sequential_entities[0])).organization_id
         assert await stored_state(org_c) == await stored_state(org_s)
+
+
+async def test_a_caller_that_locked_other_organizations_cannot_write_without_the_lock(
+    make_org: MakeOrg,
+) -> None:
+    org, other = await make_org(), await make_org()
+    account = await make_account(org.id, "unlocked")
+    profiles = {account: [profile_counters(DAY0, 1)]}
+    async with versions.writing(other.id) as conn:
+        await store.lock_organizations(conn, [other.id])
+        with pytest.raises(RuntimeError, match="not locked"):
+            await store.write_observations(conn, profiles, {}, locked=[other.id])
+    assert not await models.AccountSnapshot.filter(account_id=account).exists()
